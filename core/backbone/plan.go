@@ -1,0 +1,209 @@
+package backbone
+
+import (
+	"math"
+	"slices"
+
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/onnx"
+)
+
+// plan turns the pruned nodes into steps, folding each BatchNormalization
+// into the Conv before it and each Relu/Clip into the Conv or unfolded
+// BatchNormalization before it, when nothing else reads the intermediate
+// tensor and it is not a requested layer.
+func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string][]int, layers []string) ([]*step, error) {
+	readers := map[string]int{}
+	for _, n := range nodes {
+		for _, in := range n.Inputs {
+			readers[in]++
+		}
+	}
+	for _, l := range layers {
+		readers[l]++ // a layer is read by the caller
+	}
+	var steps []*step
+	producer := map[string]*step{}
+	// fusable returns the step that produced t when its output may be
+	// rewritten in place by a following node.
+	fusable := func(t string) *step {
+		s := producer[t]
+		if s == nil || readers[t] != 1 {
+			return nil
+		}
+		return s
+	}
+	for _, n := range nodes {
+		if n.Op == "Constant" {
+			continue
+		}
+		out := n.Outputs[0]
+		var data []string
+		for _, in := range n.Inputs {
+			if _, c := consts[in]; !c && in != "" {
+				data = append(data, in)
+			}
+		}
+		s := &step{node: n, op: n.Op, inputs: data, output: out, shape: shapes[out]}
+		switch n.Op {
+		case "Conv":
+			w := consts[n.Inputs[1]]
+			spec, err := convSpec(n, shapes[n.Inputs[0]], w.Shape)
+			if err != nil {
+				return nil, err
+			}
+			s.conv = spec
+			s.weight = slices.Clone(w.Float)
+			if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+				s.bias = slices.Clone(consts[n.Inputs[2]].Float)
+			}
+		case "BatchNormalization":
+			eps, err := n.AttrFloat("epsilon", 1e-5)
+			if err != nil {
+				return nil, err
+			}
+			scale, shift := bnAffine(consts, n.Inputs[1:], eps)
+			if p := fusable(n.Inputs[0]); p != nil && p.op == "Conv" && !p.act.Clamp {
+				foldAffine(p, scale, shift)
+				retarget(p, out, producer)
+				continue
+			}
+			s.op, s.scale, s.shift = "Affine", scale, shift
+		case "Relu", "Clip":
+			act := compute.ReLU
+			if n.Op == "Clip" {
+				var err error
+				if act, err = clipBounds(n, consts); err != nil {
+					return nil, err
+				}
+			}
+			if p := fusable(n.Inputs[0]); p != nil && (p.op == "Conv" || p.op == "Affine") && !p.act.Clamp {
+				p.act = act
+				retarget(p, out, producer)
+				continue
+			}
+			s.op, s.act = "Activate", act
+		case "Identity":
+			s.op, s.act = "Activate", compute.Identity
+		case "MaxPool", "AveragePool":
+			spec, err := poolSpec(n, shapes[n.Inputs[0]])
+			if err != nil {
+				return nil, err
+			}
+			s.pool = spec
+		case "Concat":
+			axis, err := n.AttrInt("axis", 1)
+			if err != nil {
+				return nil, err
+			}
+			if axis < 0 {
+				axis += len(shapes[out])
+			}
+			s.axis = axis
+			if len(data) != len(n.Inputs) {
+				return nil, errNode(n, "constant inputs to Concat are not supported")
+			}
+		case "Add", "Mul", "Gemm":
+			s.consts = map[int]*onnx.Tensor{}
+			for i, in := range n.Inputs {
+				if t, ok := consts[in]; ok {
+					if t.Float == nil {
+						return nil, errNode(n, "input %q holds integers, want floats", in)
+					}
+					s.consts[i] = t
+				}
+			}
+			if n.Op == "Gemm" {
+				g, err := gemmAttrs(n)
+				if err != nil {
+					return nil, err
+				}
+				s.gemm = g
+				if _, ok := s.consts[0]; ok {
+					return nil, errNode(n, "a constant first operand is not supported")
+				}
+			} else if len(s.consts) == 2 {
+				return nil, errNode(n, "both operands are constant")
+			}
+		}
+		steps = append(steps, s)
+		producer[out] = s
+	}
+	return steps, nil
+}
+
+// retarget makes step p produce name instead of its current output.
+func retarget(p *step, name string, producer map[string]*step) {
+	delete(producer, p.output)
+	p.output = name
+	producer[name] = p
+}
+
+// bnAffine turns batch-norm parameters (scale, bias, mean, variance) into a
+// per-channel multiply-add.
+func bnAffine(consts map[string]*onnx.Tensor, params []string, eps float32) (scale, shift []float32) {
+	gamma, beta := consts[params[0]].Float, consts[params[1]].Float
+	mean, variance := consts[params[2]].Float, consts[params[3]].Float
+	scale = make([]float32, len(gamma))
+	shift = make([]float32, len(gamma))
+	for c := range gamma {
+		s := float64(gamma[c]) / math.Sqrt(float64(variance[c])+float64(eps))
+		scale[c] = float32(s)
+		shift[c] = float32(float64(beta[c]) - float64(mean[c])*s)
+	}
+	return scale, shift
+}
+
+// foldAffine folds y = conv(x)*scale + shift into the convolution's
+// weights and bias.
+func foldAffine(p *step, scale, shift []float32) {
+	per := len(p.weight) / p.conv.OutC
+	if p.bias == nil {
+		p.bias = make([]float32, p.conv.OutC)
+	}
+	for o := 0; o < p.conv.OutC; o++ {
+		w := p.weight[o*per : (o+1)*per]
+		for i := range w {
+			w[i] *= scale[o]
+		}
+		p.bias[o] = p.bias[o]*scale[o] + shift[o]
+	}
+}
+
+func gemmAttrs(n *onnx.Node) (gemmSpec, error) {
+	var g gemmSpec
+	var err error
+	if g.alpha, err = n.AttrFloat("alpha", 1); err != nil {
+		return g, err
+	}
+	if g.beta, err = n.AttrFloat("beta", 1); err != nil {
+		return g, err
+	}
+	ta, err := n.AttrInt("transA", 0)
+	if err != nil {
+		return g, err
+	}
+	tb, err := n.AttrInt("transB", 0)
+	if err != nil {
+		return g, err
+	}
+	g.transA, g.transB = ta != 0, tb != 0
+	return g, nil
+}
+
+// flops counts two operations per multiply-add of a step, per image.
+func (s *step) flops(shapes map[string][]int) float64 {
+	switch s.op {
+	case "Conv":
+		c := s.conv
+		return 2 * float64(compute.Size(s.shape[1:])) * float64(c.InC/c.Group*c.KH*c.KW)
+	case "Gemm":
+		a := shapes[s.node.Inputs[0]]
+		k := a[1]
+		if s.gemm.transA {
+			k = a[0]
+		}
+		return 2 * float64(compute.Size(s.shape)) * float64(k)
+	}
+	return 0
+}

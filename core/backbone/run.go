@@ -1,0 +1,226 @@
+package backbone
+
+import (
+	"fmt"
+
+	"github.com/tessera/tessera/core/compute"
+)
+
+// Executor runs a Model on one backend; the model's weights are prepared
+// for that backend once, when the Executor is made.
+type Executor struct {
+	m       *Model
+	b       compute.Backend
+	weights map[*step]compute.Weights
+	consts  map[*step]map[int]compute.Tensor
+	reads   map[string]int // how many steps read each tensor
+}
+
+// Feature is one extracted layer: an N x C x H x W tensor.
+type Feature struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// NewExecutor prepares m's weights on b.
+func (m *Model) NewExecutor(b compute.Backend) (*Executor, error) {
+	e := &Executor{m: m, b: b, weights: map[*step]compute.Weights{}, consts: map[*step]map[int]compute.Tensor{}, reads: map[string]int{}}
+	for _, s := range m.steps {
+		for _, in := range s.inputs {
+			e.reads[in]++
+		}
+		if s.op == "Conv" {
+			e.weights[s] = b.PrepareConv(s.conv, s.weight, s.bias)
+		}
+		if len(s.consts) > 0 {
+			e.consts[s] = map[int]compute.Tensor{}
+			for i, t := range s.consts {
+				shape := t.Shape
+				if len(shape) == 0 {
+					shape = []int{1}
+				}
+				e.consts[s][i] = b.Upload(shape, t.Float)
+			}
+		}
+	}
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("backbone: preparing weights on %s: %w", b.Name(), err)
+	}
+	return e, nil
+}
+
+// Backend returns the backend the executor runs on.
+func (e *Executor) Backend() compute.Backend { return e.b }
+
+// Model returns the model the executor runs.
+func (e *Executor) Model() *Model { return e.m }
+
+// Run extracts the model's layers from a batch of preprocessed images,
+// x being N x C x H x W row-major float32.
+func (e *Executor) Run(x []float32, shape []int) ([]Feature, error) {
+	m := e.m
+	if len(shape) != 4 || shape[0] < 1 {
+		return nil, fmt.Errorf("backbone: input shape %v, want N x %d x %d x %d", shape, m.channels, m.height, m.width)
+	}
+	if shape[1] != m.channels {
+		return nil, fmt.Errorf("backbone: input has %d channels, the model expects %d", shape[1], m.channels)
+	}
+	if shape[2] != m.height || shape[3] != m.width {
+		return nil, fmt.Errorf("backbone: input is %dx%d, the model was loaded for %dx%d", shape[2], shape[3], m.height, m.width)
+	}
+	if len(x) != compute.Size(shape) {
+		return nil, fmt.Errorf("backbone: input has %d values, shape %v needs %d", len(x), shape, compute.Size(shape))
+	}
+	b := e.b
+	live := map[string]compute.Tensor{m.input: b.Upload(shape, x)}
+	left := make(map[string]int, len(e.reads))
+	for k, v := range e.reads {
+		left[k] = v
+	}
+	isLayer := map[string]bool{}
+	for _, l := range m.layers {
+		isLayer[l] = true
+	}
+	defer func() {
+		for _, t := range live {
+			b.Release(t)
+		}
+	}()
+	for _, s := range m.steps {
+		out, err := e.exec(s, live)
+		if err != nil {
+			return nil, err
+		}
+		live[s.output] = out
+		for _, in := range s.inputs {
+			left[in]--
+			if left[in] == 0 && !isLayer[in] {
+				b.Release(live[in])
+				delete(live, in)
+			}
+		}
+	}
+	feats := make([]Feature, len(m.layers))
+	for i, l := range m.layers {
+		t, ok := live[l]
+		if !ok {
+			return nil, fmt.Errorf("backbone: layer %q was not computed", l)
+		}
+		data, err := b.Download(t)
+		if err != nil {
+			return nil, fmt.Errorf("backbone: reading layer %q from %s: %w", l, b.Name(), err)
+		}
+		feats[i] = Feature{Name: l, Shape: append([]int(nil), t.Shape()...), Data: data}
+	}
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("backbone: %s: %w", b.Name(), err)
+	}
+	return feats, nil
+}
+
+func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor, error) {
+	b := e.b
+	arg := func(i int) compute.Tensor {
+		if c, ok := e.consts[s][i]; ok {
+			return c
+		}
+		// Data inputs are listed without the constants between them.
+		k := 0
+		for j := 0; j < i; j++ {
+			if _, ok := e.consts[s][j]; !ok {
+				k++
+			}
+		}
+		return live[s.inputs[k]]
+	}
+	switch s.op {
+	case "Conv":
+		return b.Conv(live[s.inputs[0]], e.weights[s], s.act), nil
+	case "Affine":
+		return b.Affine(live[s.inputs[0]], s.scale, s.shift, s.act), nil
+	case "Activate":
+		return b.Activate(live[s.inputs[0]], s.act), nil
+	case "Sigmoid":
+		return b.Sigmoid(live[s.inputs[0]]), nil
+	case "MaxPool", "AveragePool":
+		return b.Pool(live[s.inputs[0]], s.pool), nil
+	case "GlobalAveragePool":
+		return b.GlobalAvgPool(live[s.inputs[0]]), nil
+	case "Add", "Mul":
+		x, y := arg(0), arg(1)
+		out, ok := broadcast(x.Shape(), y.Shape())
+		if !ok {
+			return nil, errNode(s.node, "shapes %v and %v do not broadcast", x.Shape(), y.Shape())
+		}
+		op := compute.Add
+		if s.op == "Mul" {
+			op = compute.Mul
+		}
+		return b.Binary(op, x, y, out), nil
+	case "Concat":
+		xs := make([]compute.Tensor, len(s.inputs))
+		for i, in := range s.inputs {
+			xs[i] = live[in]
+		}
+		return b.Concat(s.axis, xs), nil
+	case "Flatten", "Reshape":
+		x := live[s.inputs[0]]
+		shape := s.shape
+		if s.op == "Flatten" {
+			axis, _ := s.node.AttrInt("axis", 1)
+			if axis < 0 {
+				axis += len(x.Shape())
+			}
+			shape = []int{compute.Size(x.Shape()[:axis]), compute.Size(x.Shape()[axis:])}
+		} else if shape[0] == 1 && x.Shape()[0] != 1 && compute.Size(x.Shape()) == x.Shape()[0]*compute.Size(shape) {
+			shape = append([]int{x.Shape()[0]}, shape[1:]...) // batch of more than one
+		}
+		if compute.Size(shape) != compute.Size(x.Shape()) {
+			return nil, errNode(s.node, "cannot reshape %v to %v", x.Shape(), shape)
+		}
+		return b.Reshape(x, shape), nil
+	case "Gemm":
+		return e.gemm(s, arg), nil
+	}
+	return nil, errNode(s.node, "operator has no executor")
+}
+
+// gemm computes alpha * A' * B' + beta * C from matrix products and
+// element-wise operations.
+func (e *Executor) gemm(s *step, arg func(int) compute.Tensor) compute.Tensor {
+	b := e.b
+	a, w := arg(0), arg(1)
+	if s.gemm.transA {
+		a = b.Transpose2D(a)
+		defer b.Release(a)
+	}
+	if s.gemm.transB {
+		w = b.Transpose2D(w)
+		defer b.Release(w)
+	}
+	// scale returns t*f as a new tensor, leaving t alone.
+	scale := func(t compute.Tensor, f float32) compute.Tensor {
+		k := b.Upload([]int{1}, []float32{f})
+		defer b.Release(k)
+		return b.Binary(compute.Mul, t, k, t.Shape())
+	}
+	y := b.MatMul(a, w)
+	if s.gemm.alpha != 1 {
+		y2 := scale(y, s.gemm.alpha)
+		b.Release(y)
+		y = y2
+	}
+	if len(s.node.Inputs) > 2 && s.node.Inputs[2] != "" && s.gemm.beta != 0 {
+		c := arg(2)
+		if s.gemm.beta != 1 {
+			c = scale(c, s.gemm.beta)
+			defer b.Release(c)
+		}
+		out, _ := broadcast(y.Shape(), c.Shape())
+		y2 := b.Binary(compute.Add, y, c, out)
+		b.Release(y)
+		y = y2
+	}
+	return y
+}

@@ -1,0 +1,193 @@
+package cpu
+
+import (
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+)
+
+// convWeights holds a convolution's weights packed for the GEMM, one
+// packed matrix per group, or kept as is for depthwise convolutions.
+type convWeights struct {
+	spec   compute.ConvSpec
+	groups []*sgemm.Packed // per group: (OutC/Group) x (InC/Group*KH*KW)
+	raw    []float32       // OIHW, for the depthwise kernel
+	bias   []float32       // OutC values, zeros when the model has none
+}
+
+func (w *convWeights) Spec() compute.ConvSpec { return w.spec }
+
+func (w *convWeights) depthwise() bool {
+	s := w.spec
+	return s.Group > 1 && s.Group == s.InC && s.Group == s.OutC
+}
+
+func (b *Backend) PrepareConv(spec compute.ConvSpec, weight, bias []float32) compute.Weights {
+	w := &convWeights{spec: spec, bias: bias}
+	if w.bias == nil {
+		w.bias = make([]float32, spec.OutC)
+	}
+	if w.depthwise() {
+		w.raw = weight
+		return w
+	}
+	og := spec.OutC / spec.Group
+	k := spec.InC / spec.Group * spec.KH * spec.KW
+	for g := 0; g < spec.Group; g++ {
+		w.groups = append(w.groups, sgemm.Pack(weight[g*og*k:(g+1)*og*k], og, k))
+	}
+	return w
+}
+
+func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activation) compute.Tensor {
+	in := x.(*Tensor)
+	w := wt.(*convWeights)
+	s := w.spec
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := s.OutSize(h, wd)
+	out := b.alloc([]int{n, s.OutC, oh, ow})
+	if w.depthwise() {
+		b.depthwise(in, out, w, act)
+		return out
+	}
+	cg := c / s.Group
+	og := s.OutC / s.Group
+	k := cg * s.KH * s.KW
+	pointwise := s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 &&
+		s.PadT == 0 && s.PadL == 0 && s.PadB == 0 && s.PadR == 0
+	var cols *Tensor
+	if !pointwise {
+		cols = b.alloc([]int{k, oh * ow})
+		defer b.Release(cols)
+	}
+	ep := sgemm.Epilogue{Clamp: act.Clamp, Min: act.Min, Max: act.Max}
+	for img := 0; img < n; img++ {
+		for g := 0; g < s.Group; g++ {
+			src := in.Data[(img*c+g*cg)*h*wd : (img*c+(g+1)*cg)*h*wd]
+			bmat := src
+			if !pointwise {
+				b.im2col(src, cg, h, wd, oh, ow, s, cols.Data)
+				bmat = cols.Data
+			}
+			dst := out.Data[(img*s.OutC+g*og)*oh*ow : (img*s.OutC+(g+1)*og)*oh*ow]
+			ep.Bias = w.bias[g*og : (g+1)*og]
+			w.groups[g].Mul(dst, oh*ow, bmat, oh*ow, oh*ow, ep, b.workers)
+		}
+	}
+	return out
+}
+
+// im2col lays the receptive fields of a C x H x W image out as a
+// (C*KH*KW) x (OH*OW) matrix, zero where a window reaches into padding.
+func (b *Backend) im2col(src []float32, c, h, w, oh, ow int, s compute.ConvSpec, dst []float32) {
+	rows := c * s.KH * s.KW
+	b.parallel(rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ch := r / (s.KH * s.KW)
+			ky := r / s.KW % s.KH
+			kx := r % s.KW
+			plane := src[ch*h*w : (ch+1)*h*w]
+			row := dst[r*oh*ow : (r+1)*oh*ow]
+			x0, x1 := validRange(ow, w, s.StrideW, kx*s.DilW-s.PadL)
+			for oy := 0; oy < oh; oy++ {
+				iy := oy*s.StrideH + ky*s.DilH - s.PadT
+				o := row[oy*ow : (oy+1)*ow]
+				if iy < 0 || iy >= h {
+					clear(o)
+					continue
+				}
+				line := plane[iy*w : (iy+1)*w]
+				clear(o[:x0])
+				clear(o[x1:])
+				ix := x0*s.StrideW + kx*s.DilW - s.PadL
+				if s.StrideW == 1 {
+					copy(o[x0:x1], line[ix:])
+					continue
+				}
+				for ox := x0; ox < x1; ox++ {
+					o[ox] = line[ix]
+					ix += s.StrideW
+				}
+			}
+		}
+	})
+}
+
+// validRange returns the output positions [lo, hi) whose input position
+// o*stride+off falls inside [0, size).
+func validRange(outSize, size, stride, off int) (lo, hi int) {
+	lo = 0
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	hi = outSize
+	if last := (size - 1 - off); last < 0 {
+		hi = 0
+	} else if h := last/stride + 1; h < hi {
+		hi = h
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// depthwise convolves each channel with its own filter, accumulating whole
+// output rows so the inner loop is a contiguous multiply-add.
+func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activation) {
+	s := w.spec
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := out.shape[2], out.shape[3]
+	b.parallel(n*c, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			ch := nc % c
+			plane := in.Data[nc*h*wd : (nc+1)*h*wd]
+			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]
+			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
+			bias := w.bias[ch]
+			for i := range dst {
+				dst[i] = bias
+			}
+			for ky := 0; ky < s.KH; ky++ {
+				for kx := 0; kx < s.KW; kx++ {
+					wv := filt[ky*s.KW+kx]
+					x0, x1 := validRange(ow, wd, s.StrideW, kx*s.DilW-s.PadL)
+					if x0 >= x1 {
+						continue
+					}
+					for oy := 0; oy < oh; oy++ {
+						iy := oy*s.StrideH + ky*s.DilH - s.PadT
+						if iy < 0 || iy >= h {
+							continue
+						}
+						ix := x0*s.StrideW + kx*s.DilW - s.PadL
+						o := dst[oy*ow+x0 : oy*ow+x1]
+						line := plane[iy*wd:]
+						if s.StrideW == 1 {
+							axpy(wv, line[ix:ix+len(o)], o)
+							continue
+						}
+						for i := range o {
+							o[i] += wv * line[ix]
+							ix += s.StrideW
+						}
+					}
+				}
+			}
+			if act.Clamp {
+				clamp(dst, act.Min, act.Max)
+			}
+		}
+	})
+}
+
+func clamp(s []float32, lo, hi float32) {
+	for i, v := range s {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		s[i] = v
+	}
+}

@@ -1,0 +1,107 @@
+// Package cpu is the portable compute backend: host memory, a packed GEMM
+// (assembly on amd64, Go elsewhere) for convolutions and matrix products,
+// and every operation split over all cores with goroutines.
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/tessera/tessera/core/compute"
+	"golang.org/x/sys/cpu"
+)
+
+// Backend is the CPU implementation of compute.Backend.
+type Backend struct {
+	workers int
+	free    map[int][][]float32 // released buffers by length, reused by the next pass
+	mu      sync.Mutex
+}
+
+// New returns a CPU backend using workers goroutines (all cores when <= 0).
+func New(workers int) *Backend {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{workers: workers, free: map[int][][]float32{}}
+}
+
+// Tensor is a CPU tensor: a shape and its row-major data.
+type Tensor struct {
+	shape []int
+	Data  []float32
+}
+
+func (t *Tensor) Shape() []int { return t.shape }
+
+func (b *Backend) Name() string {
+	simd := "go"
+	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		simd = "avx2+fma"
+	}
+	return fmt.Sprintf("cpu (%d threads, %s)", b.workers, simd)
+}
+
+func (b *Backend) Err() error { return nil }
+
+func (b *Backend) alloc(shape []int) *Tensor {
+	n := compute.Size(shape)
+	b.mu.Lock()
+	var data []float32
+	if l := b.free[n]; len(l) > 0 {
+		data = l[len(l)-1]
+		b.free[n] = l[:len(l)-1]
+	}
+	b.mu.Unlock()
+	if data == nil {
+		data = make([]float32, n)
+	}
+	return &Tensor{shape: append([]int(nil), shape...), Data: data}
+}
+
+func (b *Backend) Upload(shape []int, data []float32) compute.Tensor {
+	t := b.alloc(shape)
+	copy(t.Data, data)
+	return t
+}
+
+func (b *Backend) Download(t compute.Tensor) ([]float32, error) {
+	return append([]float32(nil), t.(*Tensor).Data...), nil
+}
+
+func (b *Backend) Release(t compute.Tensor) {
+	ct := t.(*Tensor)
+	if ct.Data == nil {
+		return
+	}
+	b.mu.Lock()
+	b.free[len(ct.Data)] = append(b.free[len(ct.Data)], ct.Data)
+	b.mu.Unlock()
+	ct.Data = nil
+}
+
+func (b *Backend) Reshape(t compute.Tensor, shape []int) compute.Tensor {
+	// A copy rather than a view, so that each tensor has one owner and
+	// Release stays simple; reshapes are rare in CNN backbones.
+	return b.Upload(shape, t.(*Tensor).Data)
+}
+
+// parallel runs f over [0, n) split into contiguous ranges, one per worker.
+func (b *Backend) parallel(n int, f func(lo, hi int)) {
+	w := min(b.workers, n)
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(w)
+	for i := 0; i < w; i++ {
+		lo, hi := i*n/w, (i+1)*n/w
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,115 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/tessera/tessera/core/compute"
+)
+
+func (b *Backend) Affine(x compute.Tensor, scale, shift []float32, act compute.Activation) compute.Tensor {
+	in := x.(*Tensor)
+	out := b.alloc(in.shape)
+	c := in.shape[1]
+	plane := compute.Size(in.shape[2:])
+	b.parallel(in.shape[0]*c, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			ch := nc % c
+			s, t := scale[ch], shift[ch]
+			src := in.Data[nc*plane : (nc+1)*plane]
+			dst := out.Data[nc*plane : (nc+1)*plane]
+			for i, v := range src {
+				dst[i] = v*s + t
+			}
+			if act.Clamp {
+				clamp(dst, act.Min, act.Max)
+			}
+		}
+	})
+	return out
+}
+
+func (b *Backend) Activate(x compute.Tensor, act compute.Activation) compute.Tensor {
+	in := x.(*Tensor)
+	out := b.alloc(in.shape)
+	b.parallel(len(in.Data), func(lo, hi int) {
+		copy(out.Data[lo:hi], in.Data[lo:hi])
+		if act.Clamp {
+			clamp(out.Data[lo:hi], act.Min, act.Max)
+		}
+	})
+	return out
+}
+
+func (b *Backend) Sigmoid(x compute.Tensor) compute.Tensor {
+	in := x.(*Tensor)
+	out := b.alloc(in.shape)
+	b.parallel(len(in.Data), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out.Data[i] = float32(1 / (1 + math.Exp(-float64(in.Data[i]))))
+		}
+	})
+	return out
+}
+
+func (b *Backend) Binary(op compute.BinaryOp, x, y compute.Tensor, outShape []int) compute.Tensor {
+	l, r := x.(*Tensor), y.(*Tensor)
+	out := b.alloc(outShape)
+	f := func(a, b float32) float32 { return a + b }
+	if op == compute.Mul {
+		f = func(a, b float32) float32 { return a * b }
+	}
+	if equalShape(l.shape, outShape) && equalShape(r.shape, outShape) {
+		b.parallel(len(out.Data), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out.Data[i] = f(l.Data[i], r.Data[i])
+			}
+		})
+		return out
+	}
+	ls, rs := broadcastStrides(l.shape, outShape), broadcastStrides(r.shape, outShape)
+	rank := len(outShape)
+	b.parallel(len(out.Data), func(lo, hi int) {
+		idx := make([]int, rank)
+		for i := lo; i < hi; i++ {
+			rem := i
+			for d := rank - 1; d >= 0; d-- {
+				idx[d] = rem % outShape[d]
+				rem /= outShape[d]
+			}
+			li, ri := 0, 0
+			for d := 0; d < rank; d++ {
+				li += idx[d] * ls[d]
+				ri += idx[d] * rs[d]
+			}
+			out.Data[i] = f(l.Data[li], r.Data[ri])
+		}
+	})
+	return out
+}
+
+// broadcastStrides gives, for each axis of out, the stride of shape's
+// matching axis, or 0 where shape is broadcast along it.
+func broadcastStrides(shape, out []int) []int {
+	st := make([]int, len(out))
+	off := len(out) - len(shape)
+	stride := 1
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] != 1 {
+			st[d+off] = stride
+		}
+		stride *= shape[d]
+	}
+	return st
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,67 @@
+package npy
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	for _, shape := range [][]int{{3}, {2, 3}, {1, 2, 2, 1}, {}} {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = float32(i) - 1.5
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, data, shape); err != nil {
+			t.Fatal(err)
+		}
+		if (buf.Len()-4*n)%64 != 0 {
+			t.Errorf("shape %v: header not padded to 64 bytes (total %d)", shape, buf.Len())
+		}
+		got, gotShape, err := Read(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, data) || !slices.Equal(gotShape, shape) && len(shape) > 0 {
+			t.Errorf("round trip of %v: got %v %v", shape, gotShape, got)
+		}
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.npy")
+	if err := WriteFile(p, []float32{1, 2}, []int{2}); err != nil {
+		t.Fatal(err)
+	}
+	d, s, err := ReadFile(p)
+	if err != nil || !slices.Equal(d, []float32{1, 2}) || !slices.Equal(s, []int{2}) {
+		t.Fatalf("got %v %v %v", d, s, err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	var good bytes.Buffer
+	Write(&good, []float32{1, 2, 3, 4}, []int{2, 2})
+	f64 := strings.Replace(good.String(), "<f4", "<f8", 1)
+	cases := map[string]string{
+		"empty":     "",
+		"magic":     "NOTNUMPY" + good.String()[8:],
+		"truncated": good.String()[:good.Len()-3],
+		"float64":   f64,
+	}
+	for name, in := range cases {
+		if _, _, err := Read(strings.NewReader(in)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if err := Write(&bytes.Buffer{}, []float32{1}, []int{2}); err == nil {
+		t.Error("Write with a short slice: no error")
+	}
+}

@@ -1,0 +1,23 @@
+module github.com/tessera/tessera
+
+go 1.26.8
+
+require (
+	github.com/nlpodyssey/spago v1.1.0
+	github.com/owulveryck/onnx-go v0.5.0
+	golang.org/x/sys v0.50.0
+	gonum.org/v1/gonum v0.0.0-20190902003836-43865b531bee
+	gorgonia.org/tensor v0.9.3
+)
+
+require (
+	github.com/chewxy/hm v1.0.0 // indirect
+	github.com/chewxy/math32 v1.0.4 // indirect
+	github.com/gogo/protobuf v1.3.0 // indirect
+	github.com/golang/protobuf v1.3.2 // indirect
+	github.com/google/flatbuffers v23.5.26+incompatible // indirect
+	github.com/pkg/errors v0.8.1 // indirect
+	github.com/xtgo/set v1.0.0 // indirect
+	gorgonia.org/vecf32 v0.9.0 // indirect
+	gorgonia.org/vecf64 v0.9.0 // indirect
+)
