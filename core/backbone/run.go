@@ -2,6 +2,7 @@ package backbone
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/tessera/tessera/core/compute"
 )
@@ -59,6 +60,12 @@ func (e *Executor) Model() *Model { return e.m }
 // Run extracts the model's layers from a batch of preprocessed images,
 // x being N x C x H x W row-major float32.
 func (e *Executor) Run(x []float32, shape []int) ([]Feature, error) {
+	return e.run(x, shape, nil)
+}
+
+// run is Run with an optional observer told each step's duration (the
+// backend may queue work, so for a GPU the figure is the time to issue it).
+func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Duration)) ([]Feature, error) {
 	m := e.m
 	if len(shape) != 4 || shape[0] < 1 {
 		return nil, fmt.Errorf("backbone: input shape %v, want N x %d x %d x %d", shape, m.channels, m.height, m.width)
@@ -88,9 +95,13 @@ func (e *Executor) Run(x []float32, shape []int) ([]Feature, error) {
 		}
 	}()
 	for _, s := range m.steps {
+		t0 := time.Now()
 		out, err := e.exec(s, live)
 		if err != nil {
 			return nil, err
+		}
+		if observe != nil {
+			observe(s, time.Since(t0))
 		}
 		live[s.output] = out
 		for _, in := range s.inputs {

@@ -3,6 +3,7 @@ package cpu
 import (
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
 
 // convWeights holds a convolution's weights packed for the GEMM, one
@@ -131,22 +132,82 @@ func validRange(outSize, size, stride, off int) (lo, hi int) {
 	return lo, hi
 }
 
-// depthwise convolves each channel with its own filter, accumulating whole
-// output rows so the inner loop is a contiguous multiply-add.
+// depthwise convolves each channel with its own filter. With unit
+// dilation and stride 1 or 2 it pads the plane (and for stride 2 splits it
+// into four phase planes) so that every filter tap becomes one long
+// contiguous multiply-add over the whole output plane; the output is
+// computed at the padded width and the extra columns are dropped.
 func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activation) {
+	s := w.spec
+	if s.DilH != 1 || s.DilW != 1 || s.StrideH != s.StrideW || s.StrideH > 2 {
+		b.depthwiseDirect(in, out, w, act)
+		return
+	}
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := out.shape[2], out.shape[3]
+	st := s.StrideH
+	hp, wp := h+s.PadT+s.PadB, wd+s.PadL+s.PadR
+	// Phase planes are ph x pw, plus one spare row that absorbs the reads
+	// of the dropped columns past the last row.
+	ph, pw := (hp+st-1)/st, (wp+st-1)/st
+	phase := (ph + 1) * pw
+	lo, hi := bounds(act)
+	b.parallel(n*c, func(first, end int) {
+		padded := make([]float32, hp*wp)
+		phases := make([]float32, st*st*phase)
+		acc := make([]float32, oh*pw)
+		for nc := first; nc < end; nc++ {
+			ch := nc % c
+			plane := in.Data[nc*h*wd : (nc+1)*h*wd]
+			for y := 0; y < h; y++ {
+				copy(padded[(y+s.PadT)*wp+s.PadL:], plane[y*wd:(y+1)*wd])
+			}
+			if st == 1 {
+				copy(phases, padded)
+			} else {
+				for py := 0; py < 2; py++ {
+					for px := 0; px < 2; px++ {
+						dst := phases[(py*2+px)*phase:]
+						for y := py; y < hp; y += 2 {
+							row := dst[(y/2)*pw:]
+							src := padded[y*wp:]
+							for x := px; x < wp; x += 2 {
+								row[x/2] = src[x]
+							}
+						}
+					}
+				}
+			}
+			clear(acc)
+			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
+			for ky := 0; ky < s.KH; ky++ {
+				for kx := 0; kx < s.KW; kx++ {
+					src := phases[((ky%st)*st+kx%st)*phase+(ky/st)*pw+kx/st:]
+					vec.Axpy(filt[ky*s.KW+kx], src, acc)
+				}
+			}
+			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]
+			for y := 0; y < oh; y++ {
+				vec.ScaleShiftClamp(dst[y*ow:(y+1)*ow], acc[y*pw:y*pw+ow], 1, w.bias[ch], lo, hi)
+			}
+		}
+	})
+}
+
+// depthwiseDirect is the general depthwise convolution (any stride and
+// dilation), accumulating whole output rows.
+func (b *Backend) depthwiseDirect(in, out *Tensor, w *convWeights, act compute.Activation) {
 	s := w.spec
 	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
 	oh, ow := out.shape[2], out.shape[3]
-	b.parallel(n*c, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
+	lo, hi := bounds(act)
+	b.parallel(n*c, func(first, end int) {
+		for nc := first; nc < end; nc++ {
 			ch := nc % c
 			plane := in.Data[nc*h*wd : (nc+1)*h*wd]
 			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]
 			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
-			bias := w.bias[ch]
-			for i := range dst {
-				dst[i] = bias
-			}
+			clear(dst)
 			for ky := 0; ky < s.KH; ky++ {
 				for kx := 0; kx < s.KW; kx++ {
 					wv := filt[ky*s.KW+kx]
@@ -162,10 +223,6 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 						ix := x0*s.StrideW + kx*s.DilW - s.PadL
 						o := dst[oy*ow+x0 : oy*ow+x1]
 						line := plane[iy*wd:]
-						if s.StrideW == 1 {
-							axpy(wv, line[ix:ix+len(o)], o)
-							continue
-						}
 						for i := range o {
 							o[i] += wv * line[ix]
 							ix += s.StrideW
@@ -173,21 +230,7 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 					}
 				}
 			}
-			if act.Clamp {
-				clamp(dst, act.Min, act.Max)
-			}
+			vec.ScaleShiftClamp(dst, dst, 1, w.bias[ch], lo, hi)
 		}
 	})
-}
-
-func clamp(s []float32, lo, hi float32) {
-	for i, v := range s {
-		if v < lo {
-			v = lo
-		}
-		if v > hi {
-			v = hi
-		}
-		s[i] = v
-	}
 }

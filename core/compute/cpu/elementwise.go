@@ -4,7 +4,16 @@ import (
 	"math"
 
 	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
+
+// bounds gives the clamp interval of an activation, infinite for none.
+func bounds(act compute.Activation) (lo, hi float32) {
+	if !act.Clamp {
+		return float32(math.Inf(-1)), float32(math.Inf(1))
+	}
+	return act.Min, act.Max
+}
 
 func (b *Backend) Affine(x compute.Tensor, scale, shift []float32, act compute.Activation) compute.Tensor {
 	in := x.(*Tensor)
@@ -17,12 +26,8 @@ func (b *Backend) Affine(x compute.Tensor, scale, shift []float32, act compute.A
 			s, t := scale[ch], shift[ch]
 			src := in.Data[nc*plane : (nc+1)*plane]
 			dst := out.Data[nc*plane : (nc+1)*plane]
-			for i, v := range src {
-				dst[i] = v*s + t
-			}
-			if act.Clamp {
-				clamp(dst, act.Min, act.Max)
-			}
+			lo, hi := bounds(act)
+			vec.ScaleShiftClamp(dst, src, s, t, lo, hi)
 		}
 	})
 	return out
@@ -31,11 +36,9 @@ func (b *Backend) Affine(x compute.Tensor, scale, shift []float32, act compute.A
 func (b *Backend) Activate(x compute.Tensor, act compute.Activation) compute.Tensor {
 	in := x.(*Tensor)
 	out := b.alloc(in.shape)
+	min, max := bounds(act)
 	b.parallel(len(in.Data), func(lo, hi int) {
-		copy(out.Data[lo:hi], in.Data[lo:hi])
-		if act.Clamp {
-			clamp(out.Data[lo:hi], act.Min, act.Max)
-		}
+		vec.ScaleShiftClamp(out.Data[lo:hi], in.Data[lo:hi], 1, 0, min, max)
 	})
 	return out
 }
@@ -54,17 +57,15 @@ func (b *Backend) Sigmoid(x compute.Tensor) compute.Tensor {
 func (b *Backend) Binary(op compute.BinaryOp, x, y compute.Tensor, outShape []int) compute.Tensor {
 	l, r := x.(*Tensor), y.(*Tensor)
 	out := b.alloc(outShape)
+	if op == compute.Add && equalShape(l.shape, outShape) && equalShape(r.shape, outShape) {
+		b.parallel(len(out.Data), func(lo, hi int) {
+			vec.Add(out.Data[lo:hi], l.Data[lo:hi], r.Data[lo:hi])
+		})
+		return out
+	}
 	f := func(a, b float32) float32 { return a + b }
 	if op == compute.Mul {
 		f = func(a, b float32) float32 { return a * b }
-	}
-	if equalShape(l.shape, outShape) && equalShape(r.shape, outShape) {
-		b.parallel(len(out.Data), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				out.Data[i] = f(l.Data[i], r.Data[i])
-			}
-		})
-		return out
 	}
 	ls, rs := broadcastStrides(l.shape, outShape), broadcastStrides(r.shape, outShape)
 	rank := len(outShape)

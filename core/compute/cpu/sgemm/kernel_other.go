@@ -2,6 +2,6 @@
 
 package sgemm
 
-func kernel(k int, a, b, c []float32, ldc int, accumulate bool) {
-	kernelGo(k, a, b, c, ldc, accumulate)
+func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	kernelGo(k, a, b, ldb, c, ldc, accumulate, fin)
 }

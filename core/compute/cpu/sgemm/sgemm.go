@@ -1,13 +1,14 @@
 // Package sgemm multiplies float32 matrices with a packed, cache-blocked
 // kernel: the left operand (convolution weights) is packed once and reused,
-// the right operand (activations) is packed per call, and the work is split
-// into tiles that run on all cores.
+// the right operand (activations) is read in place or packed per call, and
+// the work is split into tiles that run on all cores.
 //
 // On amd64 with AVX2 and FMA the inner 6x16 block is an assembly kernel;
 // elsewhere a portable Go kernel with the same packed layout runs.
 package sgemm
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -66,103 +67,126 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue,
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	bp := packB(b, ldb, a.K, n, workers)
-	defer putBuf(bp)
+	src := bSource{b: b, ldb: ldb, k: a.K, n: n}
+	if packWhole(a.K, ldb) {
+		src.packed = packB(b, ldb, a.K, n, 0, workers)
+		defer putBuf(src.packed)
+	} else if n%nr != 0 {
+		// Reading B in place: only the last, partial panel is packed,
+		// zero-padded so the kernel can read whole panels.
+		src.tail = packB(b, ldb, a.K, n, n/nr*nr, 1)
+		defer putBuf(src.tail)
+	}
 	mTiles := (a.M + mc - 1) / mc
 	nTiles := (n + nc - 1) / nc
-	// Prefer tall thin tiles when there are few columns so that both cores
-	// have work on the small late layers.
-	tiles := mTiles * nTiles
 	run := func(t int) {
 		i0 := (t % mTiles) * mc
 		j0 := (t / mTiles) * nc
-		a.tile(c, ldc, *bp, n, i0, min(i0+mc, a.M), j0, min(j0+nc, n), ep)
+		a.tile(c, ldc, &src, i0, min(i0+mc, a.M), j0, min(j0+nc, n), ep)
 	}
-	parallel(tiles, workers, run)
+	parallel(mTiles*nTiles, workers, run)
+}
+
+// packWhole reports whether B should be packed before multiplying. Packing
+// costs a pass over B; it pays when B rows are so far apart in memory that
+// the rows of one depth pass would collide in the cache (a stride that is
+// a multiple of 2 KiB).
+func packWhole(k, ldb int) bool {
+	return k > kc && (ldb*4)%2048 == 0
+}
+
+// bSource hands out B panels of nr columns starting at depth p0: from the
+// packed copy, from B itself, or from the packed last partial panel.
+type bSource struct {
+	b            []float32
+	ldb, k, n    int
+	packed, tail *[]float32
+}
+
+func (s *bSource) panel(j, p0 int) ([]float32, int) {
+	switch {
+	case s.packed != nil:
+		return (*s.packed)[(j/nr)*nr*s.k+p0*nr:], nr
+	case j+nr > s.n:
+		return (*s.tail)[p0*nr:], nr
+	}
+	return s.b[p0*s.ldb+j:], s.ldb
+}
+
+// finish is the epilogue for one micro-tile: bias for its mr rows and
+// the clamp bounds (+-Inf when the epilogue does not clamp).
+type finish struct {
+	bias   []float32
+	lo, hi float32
 }
 
 // tile computes C[i0:i1, j0:j1].
-func (a *Packed) tile(c []float32, ldc int, bp []float32, n, i0, i1, j0, j1 int, ep Epilogue) {
+func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep Epilogue) {
 	k := a.K
 	var tmp [mr * nr]float32
-	for p0 := 0; p0 < k; p0 += kc {
+	var bias [mr]float32
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if ep.Clamp {
+		lo, hi = ep.Min, ep.Max
+	}
+	last := max(0, (k-1)/kc*kc) // start of the last depth pass
+	for p0 := 0; p0 <= last; p0 += kc {
 		kl := min(kc, k-p0)
 		acc := p0 > 0
 		for j := j0; j < j1; j += nr {
-			bpanel := bp[(j/nr)*nr*k+p0*nr:]
+			bpanel, ldb := src.panel(j, p0)
 			nw := min(nr, j1-j)
 			for i := i0; i < i1; i += mr {
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]
 				mw := min(mr, i1-i)
+				var fin *finish
+				if p0 == last && (ep.Bias != nil || ep.Clamp) {
+					clear(bias[:])
+					if ep.Bias != nil {
+						copy(bias[:mw], ep.Bias[i:i+mw])
+					}
+					fin = &finish{bias: bias[:], lo: lo, hi: hi}
+				}
 				if mw == mr && nw == nr {
-					kernel(kl, apanel, bpanel, c[i*ldc+j:], ldc, acc)
+					kernel(kl, apanel, bpanel, ldb, c[i*ldc+j:], ldc, acc, fin)
 					continue
 				}
-				kernel(kl, apanel, bpanel, tmp[:], nr, false)
+				// A partial micro-tile: compute it whole into tmp, then add
+				// (or copy) the valid part and finish it here.
+				kernel(kl, apanel, bpanel, ldb, tmp[:], nr, false, nil)
 				for r := 0; r < mw; r++ {
 					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+nw]
 					src := tmp[r*nr : r*nr+nw]
-					if acc {
-						for x := range dst {
-							dst[x] += src[x]
+					for x := range dst {
+						v := src[x]
+						if acc {
+							v += dst[x]
 						}
-					} else {
-						copy(dst, src)
+						if fin != nil {
+							v = min(max(v+bias[r], lo), hi)
+						}
+						dst[x] = v
 					}
 				}
 			}
 		}
 	}
-	if k == 0 {
-		for r := i0; r < i1; r++ {
-			clear(c[r*ldc+j0 : r*ldc+j1])
-		}
-	}
-	ep.apply(c, ldc, i0, i1, j0, j1)
 }
 
-func (ep Epilogue) apply(c []float32, ldc, i0, i1, j0, j1 int) {
-	if ep.Bias == nil && !ep.Clamp {
-		return
-	}
-	for r := i0; r < i1; r++ {
-		var bias float32
-		if ep.Bias != nil {
-			bias = ep.Bias[r]
-		}
-		row := c[r*ldc+j0 : r*ldc+j1]
-		if !ep.Clamp {
-			for x := range row {
-				row[x] += bias
-			}
-			continue
-		}
-		lo, hi := ep.Min, ep.Max
-		for x, v := range row {
-			v += bias
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			row[x] = v
-		}
-	}
-}
-
-// packB packs the K x n matrix b into panels of nr columns, each stored
-// k-major and zero-padded to nr columns.
-func packB(b []float32, ldb, k, n, workers int) *[]float32 {
-	panels := (n + nr - 1) / nr
+// packB packs columns [from, n) of the K x n matrix b into panels of nr
+// columns, each stored k-major and zero-padded to nr columns.
+func packB(b []float32, ldb, k, n, from, workers int) *[]float32 {
+	panels := (n - from + nr - 1) / nr
 	bp := getBuf(panels * nr * k)
 	parallel(panels, workers, func(jp int) {
 		dst := (*bp)[jp*nr*k : (jp+1)*nr*k]
-		j := jp * nr
+		j := from + jp*nr
 		w := min(nr, n-j)
 		if w == nr {
 			for kk := 0; kk < k; kk++ {
-				copy(dst[kk*nr:kk*nr+nr], b[kk*ldb+j:kk*ldb+j+nr])
+				// An array assignment compiles to a few vector moves, far
+				// cheaper than a call to copy for 16 values.
+				*(*[nr]float32)(dst[kk*nr:]) = *(*[nr]float32)(b[kk*ldb+j:])
 			}
 			return
 		}
@@ -223,11 +247,12 @@ func getBuf(n int) *[]float32 {
 
 func putBuf(p *[]float32) { bufs.Put(p) }
 
-// kernelGo is the portable micro-kernel: C[0:mr, 0:nr] (+)= A panel x B panel.
-func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {
+// kernelGo is the portable micro-kernel: C[0:mr, 0:nr] (+)= A panel x B
+// panel, then the optional epilogue.
+func kernelGo(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
 	var acc [mr * nr]float32
 	for p := 0; p < k; p++ {
-		bv := b[p*nr : p*nr+nr : p*nr+nr]
+		bv := b[p*ldb : p*ldb+nr : p*ldb+nr]
 		av := a[p*mr : p*mr+mr : p*mr+mr]
 		for r := 0; r < mr; r++ {
 			x := av[r]
@@ -239,12 +264,15 @@ func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {
 	}
 	for r := 0; r < mr; r++ {
 		dst := c[r*ldc : r*ldc+nr]
-		if accumulate {
-			for j := range dst {
-				dst[j] += acc[r*nr+j]
+		for j := range dst {
+			v := acc[r*nr+j]
+			if accumulate {
+				v += dst[j]
 			}
-		} else {
-			copy(dst, acc[r*nr:r*nr+nr])
+			if fin != nil {
+				v = min(max(v+fin.bias[r], fin.lo), fin.hi)
+			}
+			dst[j] = v
 		}
 	}
 }

@@ -62,7 +62,7 @@ func TestPortableKernelMatchesNaive(t *testing.T) {
 	p := Pack(a, mr, k)
 	// b as a packed panel is k-major with nr columns: exactly row-major K x nr.
 	c := make([]float32, mr*nr)
-	kernelGo(k, p.data, b, c, nr, false)
+	kernelGo(k, p.data, b, nr, c, nr, false, nil)
 	want := naive(a, b, mr, k, nr)
 	for i := range c {
 		if d := math.Abs(float64(c[i] - want[i])); d > 1e-4 {

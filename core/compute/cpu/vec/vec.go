@@ -1,0 +1,52 @@
+// Package vec holds the element-wise loops the CPU backend spends its
+// non-GEMM time in, with AVX2 versions on amd64 and Go versions elsewhere.
+package vec
+
+// Axpy sets y[i] += a*x[i] for i < len(y); x must be at least as long.
+func Axpy(a float32, x, y []float32) {
+	if len(y) == 0 {
+		return
+	}
+	_ = x[len(y)-1]
+	axpy(a, x, y)
+}
+
+// ScaleShiftClamp sets dst[i] = min(max(src[i]*s+t, lo), hi); dst and src
+// have the same length and may be the same slice.
+func ScaleShiftClamp(dst, src []float32, s, t, lo, hi float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[len(dst)-1]
+	scaleShiftClamp(dst, src, s, t, lo, hi)
+}
+
+// Add sets dst[i] = a[i] + b[i]; all have the same length.
+func Add(dst, a, b []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_, _ = a[len(dst)-1], b[len(dst)-1]
+	add(dst, a, b)
+}
+
+func axpyGo(a float32, x, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+func scaleShiftClampGo(dst, src []float32, s, t, lo, hi float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = min(max(v*s+t, lo), hi)
+	}
+}
+
+func addGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}

@@ -1,0 +1,53 @@
+package vec
+
+import (
+	"math"
+	"testing"
+)
+
+// Lengths around the 8-wide vector body exercise both the body and the tail.
+var lengths = []int{0, 1, 7, 8, 9, 16, 31, 100}
+
+func seq(n int, k float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(i%13)*k - 3
+	}
+	return s
+}
+
+func TestAgainstGo(t *testing.T) {
+	for _, n := range lengths {
+		x, y := seq(n, 0.5), seq(n, -0.25)
+		got, want := append([]float32(nil), y...), append([]float32(nil), y...)
+		Axpy(1.5, x, got)
+		axpyGo(1.5, x, want)
+		same(t, "Axpy", n, got, want)
+
+		got, want = make([]float32, n), make([]float32, n)
+		ScaleShiftClamp(got, x, 2, -1, 0, 6)
+		scaleShiftClampGo(want, x, 2, -1, 0, 6)
+		same(t, "ScaleShiftClamp", n, got, want)
+		for i, v := range got {
+			if v < 0 || v > 6 {
+				t.Fatalf("ScaleShiftClamp n=%d: got[%d]=%g outside [0,6]", n, i, v)
+			}
+		}
+		inf := float32(math.Inf(1))
+		ScaleShiftClamp(got, x, 1, 0, -inf, inf)
+		same(t, "ScaleShiftClamp identity", n, got, x)
+
+		Add(got, x, y)
+		addGo(want, x, y)
+		same(t, "Add", n, got, want)
+	}
+}
+
+func same(t *testing.T, name string, n int, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("%s n=%d: [%d] = %g, want %g", name, n, i, got[i], want[i])
+		}
+	}
+}
