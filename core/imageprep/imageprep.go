@@ -1,0 +1,188 @@
+// Package imageprep turns image files into the normalised NCHW float32
+// tensors an ImageNet backbone expects, reproducing torchvision's
+// Resize(256) -> CenterCrop(224) -> ToTensor -> Normalize on PIL images:
+// the resize is PIL's antialiased bilinear filter in its 8-bit fixed-point
+// form, so results match PIL to the last bit for PNG input.
+package imageprep
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	_ "image/jpeg" // register decoders
+	_ "image/png"
+	"math"
+	"os"
+)
+
+// Config says how images are prepared.
+type Config struct {
+	// Resize is the length the short side is scaled to (0: no resize).
+	Resize int `json:"resize"`
+	// Crop is the side of the centred square that is kept (0: no crop).
+	Crop int `json:"crop"`
+	// Mean and Std normalise each RGB channel after scaling to [0, 1].
+	Mean [3]float32 `json:"mean"`
+	Std  [3]float32 `json:"std"`
+}
+
+// ImageNet is the preprocessing of torchvision's ImageNet models.
+func ImageNet() Config {
+	return Config{
+		Resize: 256,
+		Crop:   224,
+		Mean:   [3]float32{0.485, 0.456, 0.406},
+		Std:    [3]float32{0.229, 0.224, 0.225},
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.Resize < 0 || c.Crop < 0 {
+		return fmt.Errorf("imageprep: negative size (resize %d, crop %d)", c.Resize, c.Crop)
+	}
+	if c.Resize > 0 && c.Crop > c.Resize {
+		return fmt.Errorf("imageprep: crop %d is larger than the resized short side %d", c.Crop, c.Resize)
+	}
+	for i, s := range c.Std {
+		if s == 0 {
+			return fmt.Errorf("imageprep: std of channel %d is zero", i)
+		}
+	}
+	return nil
+}
+
+// Decode decodes a PNG or JPEG image.
+func Decode(b []byte) (image.Image, error) {
+	img, format, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("imageprep: cannot decode image (PNG or JPEG expected): %w", err)
+	}
+	if r := img.Bounds(); r.Dx() == 0 || r.Dy() == 0 {
+		return nil, fmt.Errorf("imageprep: %s image is empty", format)
+	}
+	return img, nil
+}
+
+// Open reads and decodes an image file.
+func Open(path string) (image.Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("imageprep: %w", err)
+	}
+	img, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
+// Prepare resizes and crops an image of any kind (grayscale, RGB, RGBA,
+// paletted, 16-bit) into 8-bit RGB, alpha dropped as PIL's convert("RGB")
+// does.
+func (c Config) Prepare(img image.Image) *image.RGBA {
+	rgb := toRGB(img)
+	if c.Resize > 0 {
+		w, h := rgb.Rect.Dx(), rgb.Rect.Dy()
+		nw, nh := c.Resize, c.Resize
+		// torchvision keeps the aspect ratio, truncating the long side.
+		if w < h {
+			nh = int(float64(c.Resize) * float64(h) / float64(w))
+		} else {
+			nw = int(float64(c.Resize) * float64(w) / float64(h))
+		}
+		if nw != w || nh != h {
+			rgb = resize(rgb, nw, nh)
+		}
+	}
+	if c.Crop > 0 {
+		rgb = centerCrop(rgb, c.Crop)
+	}
+	return rgb
+}
+
+// Tensor prepares an image and returns it as 3 x H x W normalised floats.
+func (c Config) Tensor(img image.Image) []float32 {
+	return c.Normalize(c.Prepare(img))
+}
+
+// Normalize converts an RGB image to 3 x H x W floats, (v/255-mean)/std.
+func (c Config) Normalize(rgb *image.RGBA) []float32 {
+	w, h := rgb.Rect.Dx(), rgb.Rect.Dy()
+	out := make([]float32, 3*w*h)
+	for y := 0; y < h; y++ {
+		row := rgb.Pix[y*rgb.Stride:]
+		for x := 0; x < w; x++ {
+			for ch := 0; ch < 3; ch++ {
+				v := float32(row[4*x+ch]) / 255
+				out[ch*w*h+y*w+x] = (v - c.Mean[ch]) / c.Std[ch]
+			}
+		}
+	}
+	return out
+}
+
+// toRGB copies any image into an opaque 8-bit RGBA image at the origin.
+func toRGB(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	switch src := img.(type) {
+	case *image.Gray:
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				v := src.Pix[y*src.Stride+x]
+				i := y*out.Stride + 4*x
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = v, v, v, 255
+			}
+		}
+		return out
+	case *image.NRGBA:
+		// Straight alpha: the colour channels are the stored values.
+		for y := 0; y < b.Dy(); y++ {
+			copy(out.Pix[y*out.Stride:(y+1)*out.Stride], src.Pix[y*src.Stride:])
+		}
+	case *image.RGBA:
+		draw.Draw(out, out.Rect, src, b.Min, draw.Src)
+	default:
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+				if g, ok := img.At(b.Min.X+x, b.Min.Y+y).(color.Gray16); ok {
+					v := uint8(g.Y >> 8)
+					c = color.NRGBA{v, v, v, 255}
+				}
+				i := y*out.Stride + 4*x
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
+			}
+		}
+	}
+	for i := 3; i < len(out.Pix); i += 4 {
+		out.Pix[i] = 255
+	}
+	return out
+}
+
+// centerCrop keeps the centred size x size square, rounding the offset
+// half-to-even as torchvision's CenterCrop does.
+func centerCrop(img *image.RGBA, size int) *image.RGBA {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if w < size || h < size {
+		// torchvision pads with zeros when the image is smaller than the crop.
+		padded := image.NewRGBA(image.Rect(0, 0, max(w, size), max(h, size)))
+		for i := 3; i < len(padded.Pix); i += 4 {
+			padded.Pix[i] = 255
+		}
+		ox, oy := int(math.RoundToEven(float64(max(size-w, 0))/2)), int(math.RoundToEven(float64(max(size-h, 0))/2))
+		draw.Draw(padded, img.Rect.Add(image.Pt(ox, oy)), img, image.Point{}, draw.Src)
+		img, w, h = padded, padded.Rect.Dx(), padded.Rect.Dy()
+	}
+	top := int(math.RoundToEven(float64(h-size) / 2))
+	left := int(math.RoundToEven(float64(w-size) / 2))
+	out := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := 0; y < size; y++ {
+		copy(out.Pix[y*out.Stride:(y+1)*out.Stride], img.Pix[(top+y)*img.Stride+4*left:])
+	}
+	return out
+}

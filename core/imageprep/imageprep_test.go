@@ -1,0 +1,108 @@
+package imageprep
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"testing"
+)
+
+func TestBilinearCoeffsHalving(t *testing.T) {
+	// Halving: each output sees inputs 2x-1..2x+2 with triangle weights
+	// 1/8, 3/8, 3/8, 1/8 (support widened to 2), clipped at the border.
+	cs := bilinearCoeffs(8, 4)
+	one := float64(int32(1) << precisionBits)
+	want := []float64{0.125, 0.375, 0.375, 0.125}
+	c := cs[1]
+	if c.start != 1 || len(c.k) != 4 {
+		t.Fatalf("output 1: start %d, %d taps; want 1, 4", c.start, len(c.k))
+	}
+	for i, k := range c.k {
+		if d := float64(k)/one - want[i]; d > 1e-6 || d < -1e-6 {
+			t.Errorf("tap %d = %g, want %g", i, float64(k)/one, want[i])
+		}
+	}
+	// At the border the taps that fall outside are dropped and the rest
+	// renormalised: 3/7, 3/7, 1/7.
+	if c0 := cs[0]; c0.start != 0 || len(c0.k) != 3 || c0.k[2] != int32(one/7+0.5) {
+		t.Errorf("output 0: start %d taps %v", c0.start, c0.k)
+	}
+}
+
+func TestResizeKeepsFlatImage(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 37, 19))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	out := resize(img, 11, 53)
+	for i, v := range out.Pix {
+		if v != 200 && i%4 != 3 {
+			t.Fatalf("flat image changed: pix[%d]=%d", i, v)
+		}
+	}
+}
+
+func TestPrepareShapes(t *testing.T) {
+	c := ImageNet()
+	gray := image.NewGray(image.Rect(0, 0, 300, 600))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i % 251)
+	}
+	out := c.Prepare(gray)
+	if out.Rect.Dx() != 224 || out.Rect.Dy() != 224 {
+		t.Fatalf("prepared size %v", out.Rect)
+	}
+	// Grayscale is replicated to three equal channels.
+	for i := 0; i < len(out.Pix); i += 4 {
+		if out.Pix[i] != out.Pix[i+1] || out.Pix[i] != out.Pix[i+2] {
+			t.Fatalf("gray pixel %d became %v", i/4, out.Pix[i:i+3])
+		}
+	}
+	// RGBA with transparency: alpha is dropped, colour kept (PIL's convert).
+	nrgba := image.NewNRGBA(image.Rect(0, 0, 256, 256))
+	for i := 0; i < len(nrgba.Pix); i += 4 {
+		nrgba.Pix[i], nrgba.Pix[i+1], nrgba.Pix[i+2], nrgba.Pix[i+3] = 10, 20, 30, 0
+	}
+	x := c.Tensor(nrgba)
+	if len(x) != 3*224*224 {
+		t.Fatalf("tensor length %d", len(x))
+	}
+	if want := (10.0/255 - 0.485) / 0.229; abs(float64(x[0])-want) > 1e-5 {
+		t.Errorf("red of a transparent pixel: %g, want %g", x[0], want)
+	}
+	// A small image is padded to the crop size rather than failing.
+	small := c.Prepare(image.NewRGBA(image.Rect(0, 0, 10, 10)))
+	if small.Rect.Dx() != 224 {
+		t.Errorf("small image prepared to %v", small.Rect)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 4, 4)))
+	if _, err := Decode(buf.Bytes()); err != nil {
+		t.Fatalf("valid PNG: %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"garbage":   []byte("definitely not an image"),
+		"truncated": buf.Bytes()[:buf.Len()/2],
+	} {
+		if _, err := Decode(b); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := Open("/nonexistent/x.png"); err == nil {
+		t.Error("missing file: no error")
+	}
+	if err := (Config{Resize: 100, Crop: 200, Std: [3]float32{1, 1, 1}}).Validate(); err == nil {
+		t.Error("crop larger than resize: no error")
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
