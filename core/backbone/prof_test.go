@@ -40,6 +40,9 @@ func TestStepTimes(t *testing.T) {
 				key := s.op
 				if s.op == "Conv" {
 					key = fmt.Sprintf("Conv %dx%d/%d g%d", s.conv.KH, s.conv.KW, s.conv.StrideH, s.conv.Group)
+					if os.Getenv("TESSERA_PROFILE") == "2" {
+						key = fmt.Sprintf("Conv %dx%d/%d g%d M%d K%d N%d", s.conv.KH, s.conv.KW, s.conv.StrideH, s.conv.Group, s.conv.OutC, s.conv.InC/s.conv.Group*s.conv.KH*s.conv.KW, s.shape[2]*s.shape[3])
+					}
 				}
 				times[key] += d
 			})

@@ -153,28 +153,30 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 	phase := (ph + 1) * pw
 	lo, hi := bounds(act)
 	b.parallel(n*c, func(first, end int) {
-		padded := make([]float32, hp*wp)
-		phases := make([]float32, st*st*phase)
-		acc := make([]float32, oh*pw)
+		// Padding cells of the phase planes are never written, so zeroing
+		// them once serves every channel.
+		phases := b.scratch(st * st * phase)
+		defer b.putScratch(phases)
+		acc := b.scratch(oh * pw)
+		defer b.putScratch(acc)
 		for nc := first; nc < end; nc++ {
 			ch := nc % c
 			plane := in.Data[nc*h*wd : (nc+1)*h*wd]
+			// Padded pixel (y+PadT, x+PadL) goes to phase (py%st, px%st)
+			// at (py/st, px/st).
 			for y := 0; y < h; y++ {
-				copy(padded[(y+s.PadT)*wp+s.PadL:], plane[y*wd:(y+1)*wd])
-			}
-			if st == 1 {
-				copy(phases, padded)
-			} else {
-				for py := 0; py < 2; py++ {
-					for px := 0; px < 2; px++ {
-						dst := phases[(py*2+px)*phase:]
-						for y := py; y < hp; y += 2 {
-							row := dst[(y/2)*pw:]
-							src := padded[y*wp:]
-							for x := px; x < wp; x += 2 {
-								row[x/2] = src[x]
-							}
-						}
+				py := y + s.PadT
+				src := plane[y*wd : (y+1)*wd]
+				if st == 1 {
+					copy(phases[py*pw+s.PadL:], src)
+					continue
+				}
+				for px0 := 0; px0 < 2; px0++ {
+					// Source columns x with (x+PadL)%2 == px0.
+					x0 := (px0 - s.PadL%2 + 2) % 2
+					dst := phases[((py%2)*2+px0)*phase+(py/2)*pw+(x0+s.PadL)/2:]
+					for i, x := 0, x0; x < wd; i, x = i+1, x+2 {
+						dst[i] = src[x]
 					}
 				}
 			}

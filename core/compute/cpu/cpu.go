@@ -87,6 +87,18 @@ func (b *Backend) Reshape(t compute.Tensor, shape []int) compute.Tensor {
 	return b.Upload(shape, t.(*Tensor).Data)
 }
 
+// scratch returns a zeroed buffer of n floats for temporary use.
+func (b *Backend) scratch(n int) []float32 {
+	t := b.alloc([]int{n})
+	clear(t.Data)
+	return t.Data
+}
+
+// putScratch hands a scratch buffer back.
+func (b *Backend) putScratch(s []float32) {
+	b.Release(&Tensor{Data: s})
+}
+
 // parallel runs f over [0, n) split into contiguous ranges, one per worker.
 func (b *Backend) parallel(n int, f func(lo, hi int)) {
 	w := min(b.workers, n)

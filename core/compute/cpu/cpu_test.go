@@ -1,0 +1,154 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tessera/tessera/core/compute"
+)
+
+// naiveConv is the textbook definition of an ONNX Conv.
+func naiveConv(x []float32, n, c, h, w int, wt, bias []float32, s compute.ConvSpec) []float32 {
+	oh, ow := s.OutSize(h, w)
+	out := make([]float32, n*s.OutC*oh*ow)
+	cg, og := c/s.Group, s.OutC/s.Group
+	for b := 0; b < n; b++ {
+		for o := 0; o < s.OutC; o++ {
+			g := o / og
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					sum := float64(bias[o])
+					for ci := 0; ci < cg; ci++ {
+						for ky := 0; ky < s.KH; ky++ {
+							for kx := 0; kx < s.KW; kx++ {
+								iy := oy*s.StrideH + ky*s.DilH - s.PadT
+								ix := ox*s.StrideW + kx*s.DilW - s.PadL
+								if iy < 0 || iy >= h || ix < 0 || ix >= w {
+									continue
+								}
+								sum += float64(x[((b*c+g*cg+ci)*h+iy)*w+ix]) * float64(wt[((o*cg+ci)*s.KH+ky)*s.KW+kx])
+							}
+						}
+					}
+					out[((b*s.OutC+o)*oh+oy)*ow+ox] = float32(sum)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func closeTo(t *testing.T, name string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > tol*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: [%d] = %g, want %g", name, i, got[i], want[i])
+		}
+	}
+}
+
+func TestConvMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	specs := []struct {
+		c, h, w int
+		s       compute.ConvSpec
+	}{
+		{3, 17, 19, compute.ConvSpec{OutC: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}},
+		{16, 9, 9, compute.ConvSpec{OutC: 20, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+		{8, 15, 15, compute.ConvSpec{OutC: 7, KH: 1, KW: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
+		{3, 23, 20, compute.ConvSpec{OutC: 5, KH: 7, KW: 7, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 3, PadL: 3, PadB: 3, PadR: 3, Group: 1}},
+		{8, 12, 13, compute.ConvSpec{OutC: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 0, PadB: 1, PadR: 2, Group: 2}},
+		// Depthwise: the plane-wide fast path (stride 1 and 2, odd and even
+		// sizes, asymmetric pads) and the direct path (dilation, stride 3).
+		{6, 14, 14, compute.ConvSpec{OutC: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 6}},
+		{6, 15, 16, compute.ConvSpec{OutC: 6, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 6}},
+		{4, 16, 13, compute.ConvSpec{OutC: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 0, PadL: 1, PadB: 1, PadR: 0, Group: 4}},
+		{4, 11, 11, compute.ConvSpec{OutC: 4, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 4}},
+		{4, 11, 11, compute.ConvSpec{OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 4}},
+		{4, 13, 13, compute.ConvSpec{OutC: 4, KH: 3, KW: 3, StrideH: 3, StrideW: 3, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 4}},
+	}
+	for _, workers := range []int{1, 2} {
+		b := New(workers)
+		for i, tc := range specs {
+			s := tc.s
+			s.InC = tc.c
+			n := 2
+			x := randSlice(r, n*tc.c*tc.h*tc.w)
+			wt := randSlice(r, s.OutC*tc.c/s.Group*s.KH*s.KW)
+			bias := randSlice(r, s.OutC)
+			want := naiveConv(x, n, tc.c, tc.h, tc.w, wt, bias, s)
+			for _, act := range []compute.Activation{compute.Identity, {Clamp: true, Min: 0, Max: 0.5}} {
+				got := b.Conv(b.Upload([]int{n, tc.c, tc.h, tc.w}, x), b.PrepareConv(s, wt, bias), act).(*Tensor)
+				oh, ow := s.OutSize(tc.h, tc.w)
+				if fmt.Sprint(got.shape) != fmt.Sprint([]int{n, s.OutC, oh, ow}) {
+					t.Fatalf("case %d: shape %v", i, got.shape)
+				}
+				exp := append([]float32(nil), want...)
+				if act.Clamp {
+					for j := range exp {
+						exp[j] = min(max(exp[j], act.Min), act.Max)
+					}
+				}
+				closeTo(t, fmt.Sprintf("case %d workers %d clamp %v", i, workers, act.Clamp), got.Data, exp, 1e-5)
+			}
+		}
+	}
+}
+
+func TestPool(t *testing.T) {
+	b := New(2)
+	// 1 x 1 x 4 x 4 with values 0..15.
+	x := make([]float32, 16)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	in := b.Upload([]int{1, 1, 4, 4}, x)
+	mx := b.Pool(in, compute.PoolSpec{Kind: compute.MaxPool, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1}).(*Tensor)
+	closeTo(t, "maxpool", mx.Data, []float32{5, 7, 13, 15}, 0)
+	// Average excluding padding: top-left window covers 0,1,4,5.
+	av := b.Pool(in, compute.PoolSpec{Kind: compute.AvgPool, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1}).(*Tensor)
+	closeTo(t, "avgpool", av.Data, []float32{2.5, 4, 8.5, 10}, 1e-6)
+	// Including padding, the same window divides by 9.
+	avp := b.Pool(in, compute.PoolSpec{Kind: compute.AvgPool, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1, CountIncludePad: true}).(*Tensor)
+	closeTo(t, "avgpool count_include_pad", avp.Data[:1], []float32{10.0 / 9}, 1e-6)
+	g := b.GlobalAvgPool(in).(*Tensor)
+	closeTo(t, "global", g.Data, []float32{7.5}, 1e-6)
+	// Ceil mode: 4 wide, kernel 2, stride 3 -> windows at 0 and 3.
+	cm := compute.PoolSpec{Kind: compute.MaxPool, KH: 2, KW: 2, StrideH: 3, StrideW: 3, CeilMode: true}
+	if oh, ow := cm.OutSize(4, 4); oh != 2 || ow != 2 {
+		t.Errorf("ceil mode size %dx%d, want 2x2", oh, ow)
+	}
+}
+
+func TestBinaryBroadcastConcatMatMul(t *testing.T) {
+	b := New(2)
+	x := b.Upload([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	row := b.Upload([]int{3}, []float32{10, 20, 30})
+	col := b.Upload([]int{2, 1}, []float32{100, 200})
+	closeTo(t, "add row", b.Binary(compute.Add, x, row, []int{2, 3}).(*Tensor).Data, []float32{11, 22, 33, 14, 25, 36}, 0)
+	closeTo(t, "mul col", b.Binary(compute.Mul, x, col, []int{2, 3}).(*Tensor).Data, []float32{100, 200, 300, 800, 1000, 1200}, 0)
+	closeTo(t, "add same", b.Binary(compute.Add, x, x, []int{2, 3}).(*Tensor).Data, []float32{2, 4, 6, 8, 10, 12}, 0)
+	cat := b.Concat(1, []compute.Tensor{x, col}).(*Tensor)
+	closeTo(t, "concat", cat.Data, []float32{1, 2, 3, 100, 4, 5, 6, 200}, 0)
+	tr := b.Transpose2D(x).(*Tensor)
+	closeTo(t, "transpose", tr.Data, []float32{1, 4, 2, 5, 3, 6}, 0)
+	mm := b.MatMul(x, tr).(*Tensor)
+	closeTo(t, "matmul", mm.Data, []float32{14, 32, 32, 77}, 1e-6)
+	sg := b.Sigmoid(b.Upload([]int{2}, []float32{0, 100})).(*Tensor)
+	closeTo(t, "sigmoid", sg.Data, []float32{0.5, 1}, 1e-6)
+	af := b.Affine(b.Upload([]int{1, 2, 1, 2}, []float32{1, -1, 2, -2}), []float32{2, 3}, []float32{1, 0}, compute.ReLU).(*Tensor)
+	closeTo(t, "affine relu", af.Data, []float32{3, 0, 6, 0}, 0)
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/internal/weights"
+)
+
+// benchResult is one model's timing, in milliseconds per image.
+type benchResult struct {
+	Model     string  `json:"model"`
+	Backend   string  `json:"backend"`
+	MedianMS  float64 `json:"median_ms"`
+	P10MS     float64 `json:"p10_ms"`
+	P90MS     float64 `json:"p90_ms"`
+	GFLOPs    float64 `json:"gflop_per_image"`
+	GFLOPS    float64 `json:"gflop_per_s"`
+	ORTMS     float64 `json:"ort_median_ms,omitempty"`
+	Ratio     float64 `json:"ratio_vs_ort,omitempty"`
+	ORTStatus string  `json:"ort_status,omitempty"`
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var mf modelFlags
+	mf.register(fs)
+	models := fs.String("models", "", "comma-separated models to time (default: --model)")
+	runs := fs.Int("runs", 30, "timed runs per model (after 3 warm-up runs)")
+	ort := fs.Bool("ort", true, "also time ONNX Runtime (npm onnxruntime-node in tools/ortbench) on the same file")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	names := splitList(*models)
+	if len(names) == 0 {
+		names = []string{mf.model}
+	}
+	var results []benchResult
+	fmt.Fprintf(stdout, "%-28s %-24s %10s %10s %9s %10s %8s\n", "model", "backend", "ms/image", "GFLOP/s", "GFLOP", "ORT ms", "ratio")
+	for _, name := range names {
+		mf.model = name
+		path, err := weights.Resolve(name, mf.weightsDir)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		m, err := mf.load()
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		r, err := timeModel(m, *runs)
+		if err != nil {
+			return fmt.Errorf("bench: %s: %w", name, err)
+		}
+		r.Model = filepath.Base(path)
+		if *ort {
+			c, h, w := m.InputShape()
+			ms, err := timeORT(path, *runs, []int{1, c, h, w})
+			if err != nil {
+				r.ORTStatus = err.Error()
+			} else {
+				r.ORTMS, r.Ratio = ms, r.MedianMS/ms
+			}
+		}
+		results = append(results, r)
+		ortCol, ratioCol := "-", "-"
+		if r.ORTMS > 0 {
+			ortCol, ratioCol = fmt.Sprintf("%.2f", r.ORTMS), fmt.Sprintf("%.2fx", r.Ratio)
+		}
+		fmt.Fprintf(stdout, "%-28s %-24s %10.2f %10.1f %9.2f %10s %8s\n", r.Model, r.Backend, r.MedianMS, r.GFLOPS, r.GFLOPs, ortCol, ratioCol)
+		if r.ORTStatus != "" {
+			fmt.Fprintf(stdout, "  (ONNX Runtime not timed: %s)\n", r.ORTStatus)
+		}
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	return nil
+}
+
+// timeModel runs a batch-1 forward pass runs times after a warm-up.
+func timeModel(m *backbone.Model, runs int) (benchResult, error) {
+	b := cpu.New(0)
+	e, err := m.NewExecutor(b)
+	if err != nil {
+		return benchResult{}, err
+	}
+	c, h, w := m.InputShape()
+	x := make([]float32, c*h*w)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x {
+		x[i] = rng.Float32()*4 - 2
+	}
+	shape := []int{1, c, h, w}
+	for i := 0; i < 3; i++ {
+		if _, err := e.Run(x, shape); err != nil {
+			return benchResult{}, err
+		}
+	}
+	ms := make([]float64, max(runs, 1))
+	for i := range ms {
+		t0 := time.Now()
+		if _, err := e.Run(x, shape); err != nil {
+			return benchResult{}, err
+		}
+		ms[i] = time.Since(t0).Seconds() * 1e3
+	}
+	slices.Sort(ms)
+	med := median(ms)
+	return benchResult{
+		Backend:  b.Name(),
+		MedianMS: med,
+		P10MS:    ms[len(ms)/10],
+		P90MS:    ms[len(ms)*9/10],
+		GFLOPs:   m.FLOPs() / 1e9,
+		GFLOPS:   m.FLOPs() / 1e9 / (med / 1e3),
+	}, nil
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// timeORT runs tools/ortbench/bench.mjs with Node, which times ONNX
+// Runtime's CPU provider on the same file with as many threads as we use.
+func timeORT(model string, runs int, shape []int) (float64, error) {
+	script, err := ortScript()
+	if err != nil {
+		return 0, err
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return 0, errors.New("node is not installed")
+	}
+	dims := ""
+	for i, d := range shape {
+		if i > 0 {
+			dims += ","
+		}
+		dims += strconv.Itoa(d)
+	}
+	cmd := exec.Command(node, script, model, strconv.Itoa(runs), strconv.Itoa(runtime.GOMAXPROCS(0)), dims)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("ONNX Runtime benchmark failed: %w", err)
+	}
+	var res struct {
+		MedianMS float64 `json:"median_ms"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return 0, fmt.Errorf("ONNX Runtime benchmark printed %q: %w", out, err)
+	}
+	return res.MedianMS, nil
+}
+
+// ortScript finds tools/ortbench/bench.mjs with its node_modules installed.
+func ortScript() (string, error) {
+	dir := os.Getenv("TESSERA_ORTBENCH")
+	if dir == "" {
+		dir = filepath.Join("tools", "ortbench")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node")); err != nil {
+		return "", fmt.Errorf("onnxruntime-node is not installed (run: npm install --ignore-scripts --prefix %s)", dir)
+	}
+	return filepath.Join(dir, "bench.mjs"), nil
+}
