@@ -171,14 +171,12 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 					copy(phases[py*pw+s.PadL:], src)
 					continue
 				}
-				for px0 := 0; px0 < 2; px0++ {
-					// Source columns x with (x+PadL)%2 == px0.
-					x0 := (px0 - s.PadL%2 + 2) % 2
-					dst := phases[((py%2)*2+px0)*phase+(py/2)*pw+(x0+s.PadL)/2:]
-					for i, x := 0, x0; x < wd; i, x = i+1, x+2 {
-						dst[i] = src[x]
-					}
-				}
+				// Even source columns land in phase PadL%2, odd ones in the other.
+				row := (py % 2) * 2 * phase
+				pe, po := s.PadL%2, (s.PadL+1)%2
+				even := phases[row+pe*phase+(py/2)*pw+s.PadL/2:]
+				odd := phases[row+po*phase+(py/2)*pw+(s.PadL+1)/2:]
+				vec.Deinterleave(even, odd, src)
 			}
 			clear(acc)
 			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
@@ -189,9 +187,7 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 				}
 			}
 			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]
-			for y := 0; y < oh; y++ {
-				vec.ScaleShiftClamp(dst[y*ow:(y+1)*ow], acc[y*pw:y*pw+ow], 1, w.bias[ch], lo, hi)
-			}
+			vec.ScaleShiftClampRows(dst, ow, acc, pw, oh, ow, 1, w.bias[ch], lo, hi)
 		}
 	})
 }

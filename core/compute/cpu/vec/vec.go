@@ -50,3 +50,41 @@ func addGo(dst, a, b []float32) {
 		dst[i] = a[i] + b[i]
 	}
 }
+
+// Deinterleave splits src into its even-indexed elements (to even) and
+// odd-indexed elements (to odd); even needs (len(src)+1)/2 room and odd
+// len(src)/2.
+func Deinterleave(even, odd, src []float32) {
+	pairs := len(src) / 2
+	if pairs > 0 {
+		_, _ = even[pairs-1], odd[pairs-1]
+		deinterleave(even, odd, src[:2*pairs])
+	}
+	if len(src)%2 == 1 {
+		even[pairs] = src[len(src)-1]
+	}
+}
+
+// ScaleShiftClampRows is ScaleShiftClamp over a rows x cols block whose
+// rows start dstStride and srcStride elements apart.
+func ScaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride+cols-1]
+	_ = src[(rows-1)*srcStride+cols-1]
+	scaleShiftClampRows(dst, dstStride, src, srcStride, rows, cols, s, t, lo, hi)
+}
+
+func deinterleaveGo(even, odd, src []float32) {
+	for i := 0; i+1 < len(src); i += 2 {
+		even[i/2] = src[i]
+		odd[i/2] = src[i+1]
+	}
+}
+
+func scaleShiftClampRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
+	for r := 0; r < rows; r++ {
+		scaleShiftClamp(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:r*srcStride+cols], s, t, lo, hi)
+	}
+}

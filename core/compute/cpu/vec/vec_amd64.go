@@ -36,3 +36,24 @@ func add(dst, a, b []float32) {
 	}
 	addAVX2(&dst[0], &a[0], &b[0], len(dst))
 }
+
+//go:noescape
+func deinterleaveAVX2(even, odd, src *float32, pairs int)
+
+func deinterleave(even, odd, src []float32) {
+	if !avx2 {
+		deinterleaveGo(even, odd, src)
+		return
+	}
+	deinterleaveAVX2(&even[0], &odd[0], &src[0], len(src)/2)
+}
+
+func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
+	if !avx2 {
+		scaleShiftClampRowsGo(dst, dstStride, src, srcStride, rows, cols, s, t, lo, hi)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		scaleShiftClampAVX2(&dst[r*dstStride], &src[r*srcStride], cols, s, t, lo, hi)
+	}
+}

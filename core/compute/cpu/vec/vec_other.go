@@ -9,3 +9,9 @@ func scaleShiftClamp(dst, src []float32, s, t, lo, hi float32) {
 }
 
 func add(dst, a, b []float32) { addGo(dst, a, b) }
+
+func deinterleave(even, odd, src []float32) { deinterleaveGo(even, odd, src) }
+
+func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
+	scaleShiftClampRowsGo(dst, dstStride, src, srcStride, rows, cols, s, t, lo, hi)
+}

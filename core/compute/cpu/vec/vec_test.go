@@ -51,3 +51,28 @@ func same(t *testing.T, name string, n int, got, want []float32) {
 		}
 	}
 }
+
+func TestDeinterleaveAndRows(t *testing.T) {
+	for _, n := range append(lengths, 33, 64) {
+		src := seq(n, 1.25)
+		even, odd := make([]float32, (n+1)/2), make([]float32, n/2)
+		Deinterleave(even, odd, src)
+		for i, v := range src {
+			got := odd
+			if i%2 == 0 {
+				got = even
+			}
+			if got[i/2] != v {
+				t.Fatalf("n=%d: element %d lost", n, i)
+			}
+		}
+	}
+	src := seq(7*20, 0.5)
+	got, want := make([]float32, 7*11), make([]float32, 7*11)
+	ScaleShiftClampRows(got, 11, src, 20, 7, 9, 2, 1, -1, 3)
+	scaleShiftClampRowsGo(want, 11, src, 20, 7, 9, 2, 1, -1, 3)
+	same(t, "ScaleShiftClampRows", 7*11, got, want)
+	if got[9] != 0 || got[10] != 0 {
+		t.Errorf("ScaleShiftClampRows wrote past cols: %v", got[9:11])
+	}
+}
