@@ -71,7 +71,7 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 			}
 			dst := out.Data[(img*s.OutC+g*og)*oh*ow : (img*s.OutC+(g+1)*og)*oh*ow]
 			ep.Bias = w.bias[g*og : (g+1)*og]
-			w.groups[g].Mul(dst, oh*ow, bmat, oh*ow, oh*ow, ep, b.workers)
+			w.groups[g].Mul(dst, oh*ow, bmat, oh*ow, oh*ow, ep, b.team)
 		}
 	}
 	return out

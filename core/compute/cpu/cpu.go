@@ -15,6 +15,7 @@ import (
 // Backend is the CPU implementation of compute.Backend.
 type Backend struct {
 	workers int
+	team    *workPool
 	free    map[int][][]float32 // released buffers by length, reused by the next pass
 	mu      sync.Mutex
 }
@@ -24,8 +25,12 @@ func New(workers int) *Backend {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{workers: workers, free: map[int][][]float32{}}
+	return &Backend{workers: workers, team: newWorkPool(workers), free: map[int][][]float32{}}
 }
+
+// Close stops the backend's helper goroutines; the backend must not be
+// used afterwards.
+func (b *Backend) Close() { b.team.close() }
 
 // Tensor is a CPU tensor: a shape and its row-major data.
 type Tensor struct {
@@ -99,21 +104,15 @@ func (b *Backend) putScratch(s []float32) {
 	b.Release(&Tensor{Data: s})
 }
 
-// parallel runs f over [0, n) split into contiguous ranges, one per worker.
+// parallel runs f over [0, n) split into contiguous ranges, a few per
+// worker so that uneven ranges even out.
 func (b *Backend) parallel(n int, f func(lo, hi int)) {
-	w := min(b.workers, n)
-	if w <= 1 {
+	chunks := min(n, 4*b.workers)
+	if chunks <= 1 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(w)
-	for i := 0; i < w; i++ {
-		lo, hi := i*n/w, (i+1)*n/w
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+	b.team.For(chunks, func(i int) {
+		f(i*n/chunks, (i+1)*n/chunks)
+	})
 }

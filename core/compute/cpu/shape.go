@@ -31,7 +31,7 @@ func (b *Backend) MatMul(x, y compute.Tensor) compute.Tensor {
 	l, r := x.(*Tensor), y.(*Tensor)
 	m, k, n := l.shape[0], l.shape[1], r.shape[1]
 	out := b.alloc([]int{m, n})
-	sgemm.Pack(l.Data, m, k).Mul(out.Data, n, r.Data, n, n, sgemm.Epilogue{}, b.workers)
+	sgemm.Pack(l.Data, m, k).Mul(out.Data, n, r.Data, n, n, sgemm.Epilogue{}, b.team)
 	return out
 }
 

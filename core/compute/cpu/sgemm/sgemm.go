@@ -9,8 +9,8 @@ package sgemm
 
 import (
 	"math"
-	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -57,34 +57,57 @@ type Epilogue struct {
 	Min, Max float32
 }
 
+// Parallel runs f(0), ..., f(n-1), possibly concurrently, and returns
+// when all have returned.
+type Parallel interface {
+	For(n int, f func(int))
+	Workers() int
+}
+
 // Mul sets C = A x B (then applies ep), where B is K x n row-major with
 // row stride ldb, and C is M x n row-major with row stride ldc.
-// It uses up to workers goroutines (all cores when workers <= 0).
-func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue, workers int) {
+func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue, par Parallel) {
 	if a.M == 0 || n == 0 {
 		return
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	src := bSource{b: b, ldb: ldb, k: a.K, n: n}
 	if packWhole(a.K, ldb) {
-		src.packed = packB(b, ldb, a.K, n, 0, workers)
+		src.packed = packB(b, ldb, a.K, n, 0, par)
 		defer putBuf(src.packed)
 	} else if n%nr != 0 {
 		// Reading B in place: only the last, partial panel is packed,
 		// zero-padded so the kernel can read whole panels.
-		src.tail = packB(b, ldb, a.K, n, n/nr*nr, 1)
+		src.tail = packB(b, ldb, a.K, n, n/nr*nr, Serial)
 		defer putBuf(src.tail)
 	}
-	mTiles := (a.M + mc - 1) / mc
-	nTiles := (n + nc - 1) / nc
+	tm, tn := tileSize(a.M, n, par.Workers())
+	mTiles := (a.M + tm - 1) / tm
+	nTiles := (n + tn - 1) / tn
 	run := func(t int) {
-		i0 := (t % mTiles) * mc
-		j0 := (t / mTiles) * nc
-		a.tile(c, ldc, &src, i0, min(i0+mc, a.M), j0, min(j0+nc, n), ep)
+		i0 := (t % mTiles) * tm
+		j0 := (t / mTiles) * tn
+		a.tile(c, ldc, &src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
 	}
-	parallel(mTiles*nTiles, workers, run)
+	par.For(mTiles*nTiles, run)
+}
+
+// tileSize picks the rows and columns of C per task: mc x nc, shrunk for
+// small products so that every worker gets several tasks and none waits
+// long for the last one.
+func tileSize(m, n, workers int) (tm, tn int) {
+	tm, tn = mc, nc
+	enough := 4 * workers
+	for ((m+tm-1)/tm)*((n+tn-1)/tn) < enough {
+		switch {
+		case tn > 2*nr:
+			tn /= 2
+		case tm > 2*mr:
+			tm = (tm/2 + mr - 1) / mr * mr
+		default:
+			return tm, tn
+		}
+	}
+	return tm, tn
 }
 
 // packWhole reports whether B should be packed before multiplying. Packing
@@ -175,10 +198,10 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 
 // packB packs columns [from, n) of the K x n matrix b into panels of nr
 // columns, each stored k-major and zero-padded to nr columns.
-func packB(b []float32, ldb, k, n, from, workers int) *[]float32 {
+func packB(b []float32, ldb, k, n, from int, par Parallel) *[]float32 {
 	panels := (n - from + nr - 1) / nr
 	bp := getBuf(panels * nr * k)
-	parallel(panels, workers, func(jp int) {
+	par.For(panels, func(jp int) {
 		dst := (*bp)[jp*nr*k : (jp+1)*nr*k]
 		j := from + jp*nr
 		w := min(nr, n-j)
@@ -199,29 +222,31 @@ func packB(b []float32, ldb, k, n, from, workers int) *[]float32 {
 	return bp
 }
 
-// parallel runs f(0..n-1) on up to workers goroutines.
-func parallel(n, workers int, f func(int)) {
-	if workers > n {
-		workers = n
-	}
+// Serial runs every task on the calling goroutine.
+var Serial Parallel = Goroutines(1)
+
+// Goroutines is a Parallel that starts up to its value goroutines per
+// call; the CPU backend uses a pool that keeps them on call instead.
+type Goroutines int
+
+func (g Goroutines) Workers() int { return max(int(g), 1) }
+
+func (g Goroutines) For(n int, f func(int)) {
+	workers := min(int(g), n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			f(i)
 		}
 		return
 	}
-	var next sync.Mutex
-	i := 0
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
 			defer wg.Done()
 			for {
-				next.Lock()
-				t := i
-				i++
-				next.Unlock()
+				t := int(next.Add(1) - 1)
 				if t >= n {
 					return
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/nlpodyssey/spago/mat"
@@ -45,7 +46,7 @@ func TestMulMatchesNaive(t *testing.T) {
 		}
 		for _, workers := range []int{1, 2, 3} {
 			c := random(m*n, r) // garbage that must be overwritten
-			Pack(a, m, k).Mul(c, n, b, n, n, Epilogue{Bias: bias, Clamp: true, Min: -0.5, Max: 0.5}, workers)
+			Pack(a, m, k).Mul(c, n, b, n, n, Epilogue{Bias: bias, Clamp: true, Min: -0.5, Max: 0.5}, Goroutines(workers))
 			for i := range c {
 				if d := math.Abs(float64(c[i] - want[i])); d > 1e-4 {
 					t.Fatalf("m=%d k=%d n=%d workers=%d: c[%d]=%g want %g", m, k, n, workers, i, c[i], want[i])
@@ -83,7 +84,7 @@ func BenchmarkPacked(b *testing.B) {
 		p := Pack(A, m, k)
 		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
 			for b.Loop() {
-				p.Mul(C, n, B, n, n, Epilogue{}, 0)
+				p.Mul(C, n, B, n, n, Epilogue{}, Goroutines(runtime.GOMAXPROCS(0)))
 			}
 			b.ReportMetric(2*float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
