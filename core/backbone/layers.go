@@ -11,9 +11,10 @@ import (
 // chooseLayers resolves Options.Layers against the graph.
 func chooseLayers(g *onnx.Graph, want []string, shapes map[string][]int, height int) ([]string, error) {
 	switch {
-	case len(want) == 0:
+	case len(want) == 0 && !classifierOutputs(g, shapes):
 		return g.Outputs, nil
-	case len(want) == 1 && want[0] == "auto":
+	case len(want) == 0, len(want) == 1 && want[0] == "auto":
+		// A classifier's outputs are logits: look inside it instead.
 		return AutoLayers(g, shapes, height, []int{8, 16})
 	}
 	for _, l := range want {
@@ -25,6 +26,20 @@ func chooseLayers(g *onnx.Graph, want []string, shapes map[string][]int, height 
 		}
 	}
 	return want, nil
+}
+
+// classifierOutputs reports whether no graph output is a spatial feature
+// map (N x C x H x W with H > 1), as with a classifier's logits. Outputs
+// of unknown shape count as feature maps, so that loading them reports
+// why their shape is unknown.
+func classifierOutputs(g *onnx.Graph, shapes map[string][]int) bool {
+	for _, o := range g.Outputs {
+		s, ok := shapes[o]
+		if !ok || len(s) == 4 && s[2] > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 func produced(g *onnx.Graph, name string) bool {

@@ -15,9 +15,10 @@ import (
 
 // Options configure how a graph becomes a Model.
 type Options struct {
-	// Layers names the tensors to extract. Empty means the graph outputs;
-	// the single word "auto" means the last stride-8 and stride-16 tensors
-	// found by shape inference (see AutoLayers).
+	// Layers names the tensors to extract. Empty means the graph outputs
+	// when they are feature maps, else "auto"; the single word "auto" means
+	// the stride-8 and stride-16 stage outputs found by shape inference
+	// (see AutoLayers), so a whole classifier works unchanged.
 	Layers []string
 	// Height and Width are the input size the model runs at; zero means the
 	// size the file declares, or 224.

@@ -1,0 +1,41 @@
+# Tessera's tasks. Shared models and data are read from SHARED (never copied).
+SHARED  ?= $(abspath ../shared)
+WEIGHTS ?= $(SHARED)/weights
+export TESSERA_SHARED  := $(SHARED)
+export TESSERA_WEIGHTS := $(WEIGHTS)
+
+GO      ?= go
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: test vet build serve bench ortbench clean
+
+# The test command: vet, unit and end-to-end tests, and the builds that
+# must keep working (CPU-only without cgo, the core for js/wasm).
+test: vet ortbench
+	CGO_ENABLED=0 $(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) build ./core/...
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/tessera ./tools/tessera
+
+# The local demo server.
+serve:
+	$(GO) run serve.go -addr $(ADDR) -weights $(WEIGHTS)
+
+# Feature-extraction speed: Go benchmarks, then both shared models side by
+# side with ONNX Runtime in one run.
+bench: ortbench
+	$(GO) test -run '^$$' -bench 'Backbone' -benchtime 30x ./core/backbone
+	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
+
+# ONNX Runtime for Node: the reference for tests and benchmarks only.
+ortbench: tools/ortbench/node_modules/onnxruntime-node
+tools/ortbench/node_modules/onnxruntime-node:
+	npm install --ignore-scripts --no-audit --no-fund --prefix tools/ortbench
+
+clean:
+	rm -rf bin

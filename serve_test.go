@@ -1,0 +1,70 @@
+package main
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestServer(t *testing.T) {
+	site, weights := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(site, "index.html"), []byte("<!doctype html><title>t</title>"), 0o644)
+	wasm := make([]byte, 10000) // zeros compress well
+	os.WriteFile(filepath.Join(site, "tessera.wasm"), wasm, 0o644)
+	os.WriteFile(filepath.Join(weights, "m.onnx"), []byte("onnx bytes"), 0o644)
+	os.WriteFile(filepath.Join(weights, "secret.txt"), []byte("no"), 0o644)
+	srv := httptest.NewServer(newServer(site, weights))
+	defer srv.Close()
+
+	get := func(path string, gz bool) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		// A bare transport does not undo the gzip for us.
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	r := get("/tessera.wasm", true)
+	if ct := r.Header.Get("Content-Type"); ct != "application/wasm" {
+		t.Errorf("wasm served as %q", ct)
+	}
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("wasm not compressed")
+	}
+	zr, err := gzip.NewReader(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(zr)
+	if len(body) != len(wasm) {
+		t.Errorf("decompressed wasm has %d bytes, want %d", len(body), len(wasm))
+	}
+
+	if r := get("/tessera.wasm", false); r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("compressed for a client that did not ask")
+	}
+	if r := get("/weights/m.onnx", false); r.StatusCode != 200 {
+		t.Errorf("model: status %d", r.StatusCode)
+	}
+	if r := get("/weights/secret.txt", false); r.StatusCode != 404 {
+		t.Errorf("non-model file in weights: status %d, want 404", r.StatusCode)
+	}
+	var list []struct {
+		Name string
+		Size int64
+	}
+	json.NewDecoder(get("/weights/index.json", false).Body).Decode(&list)
+	if len(list) != 1 || list[0].Name != "m.onnx" || list[0].Size != 10 {
+		t.Errorf("model list %+v", list)
+	}
+}
