@@ -141,6 +141,20 @@ type Backend interface {
 	MatMul(a, b Tensor) Tensor
 	// Transpose2D returns the transpose of a 2-D tensor.
 	Transpose2D(a Tensor) Tensor
+
+	// PrepareBank lays out n reference vectors of d values (row-major) for
+	// nearest-neighbour search.
+	PrepareBank(vectors []float32, n, d int) Bank
+	// Nearest returns, for each of the nq query rows (d values each), the k
+	// smallest squared Euclidean distances to the bank's vectors in
+	// ascending order: nq*k values.
+	Nearest(b Bank, queries []float32, nq, k int) ([]float32, error)
+}
+
+// Bank is a set of reference vectors prepared by a Backend.
+type Bank interface {
+	Len() int
+	Dim() int
 }
 
 // Size is the number of elements of a shape.

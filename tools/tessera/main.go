@@ -1,10 +1,14 @@
 // Command tessera is Tessera's native command line: it extracts backbone
-// features and benchmarks the engine.
+// features, fits and applies PatchCore memory banks, evaluates them on
+// MVTec-layout data, and benchmarks the engine.
 //
 // Usage:
 //
 //	tessera embed --model M.onnx (--npy IN.npy | IMAGE...) --out DIR
-//	tessera bench [--model M.onnx]... [--runs 30] [--ort]
+//	tessera fit --model M.onnx --data DIR --out BANK
+//	tessera predict --bank BANK IMAGE... [--heatmaps DIR]
+//	tessera eval --model M.onnx --data CATEGORY --json OUT.json
+//	tessera bench [--models M.onnx,...] [--runs 30]
 //
 // Run "tessera COMMAND -h" for a command's flags.
 package main
@@ -26,6 +30,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"embed", "write a model's feature layers for images or an .npy batch as .npy files", runEmbed},
+		{"fit", "build a PatchCore memory bank from defect-free images", runFit},
+		{"predict", "score images against a memory bank, with heatmap overlays", runPredict},
+		{"eval", "fit on an MVTec category's train/good and evaluate on its test set", runEval},
 		{"bench", "time feature extraction, side by side with ONNX Runtime when available", runBench},
 	}
 }

@@ -1,0 +1,175 @@
+// Package bank is PatchCore's memory bank file: the chosen patch vectors
+// plus everything needed to use them again (which model, which layers, how
+// images are prepared, the embedding sizes, the decision threshold).
+//
+// Layout, little-endian:
+//
+//	"TESSBANK"            8 bytes
+//	version               uint32 (1)
+//	header length         uint32
+//	header                JSON (Header)
+//	vectors               N*D float32, N and D from the header
+//	SHA-256               32 bytes, of everything before it
+//
+// The browser build reads and writes the same bytes.
+package bank
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/patchcore/coreset"
+	"github.com/tessera/tessera/core/patchcore/embed"
+)
+
+const (
+	magic   = "TESSBANK"
+	version = 1
+)
+
+// Header describes a bank.
+type Header struct {
+	// Model identifies the backbone: SHA-256 of the ONNX file's bytes.
+	ModelSHA256 string           `json:"model_sha256"`
+	ModelName   string           `json:"model_name"`
+	Layers      []string         `json:"layers"`
+	LayerShapes [][]int          `json:"layer_shapes"` // C, H, W per layer
+	Prep        imageprep.Config `json:"preprocessing"`
+	Embed       embed.Config     `json:"embedding"`
+	Coreset     coreset.Config   `json:"coreset"`
+	GridH       int              `json:"grid_h"` // patch grid of one image
+	GridW       int              `json:"grid_w"`
+	K           int              `json:"k"`     // neighbours averaged per patch score
+	Sigma       float64          `json:"sigma"` // anomaly map blur
+	Threshold   float64          `json:"threshold"`
+	// ThresholdRule says how Threshold was chosen.
+	ThresholdRule string    `json:"threshold_rule"`
+	HoldoutScores []float64 `json:"holdout_scores,omitempty"`
+	TrainImages   int       `json:"train_images"`
+	TrainPatches  int       `json:"train_patches"`
+	N             int       `json:"n"` // vectors in the bank
+	D             int       `json:"d"` // values per vector
+	Created       string    `json:"created"`
+}
+
+// Bank is a header and its vectors (N x D, row-major).
+type Bank struct {
+	Header
+	Vectors []float32
+}
+
+// Encode returns the bank's file bytes.
+func (b *Bank) Encode() ([]byte, error) {
+	if len(b.Vectors) != b.N*b.D {
+		return nil, fmt.Errorf("bank: %d values for %d x %d", len(b.Vectors), b.N, b.D)
+	}
+	hdr, err := json.Marshal(b.Header)
+	if err != nil {
+		return nil, fmt.Errorf("bank: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(16 + len(hdr) + 4*len(b.Vectors) + sha256.Size)
+	buf.WriteString(magic)
+	binary.Write(&buf, binary.LittleEndian, uint32(version))
+	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(hdr)
+	raw := make([]byte, 4*len(b.Vectors))
+	for i, v := range b.Vectors {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+	}
+	buf.Write(raw)
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	return buf.Bytes(), nil
+}
+
+// Decode parses and verifies bank bytes.
+func Decode(data []byte) (*Bank, error) {
+	if len(data) < 16+sha256.Size || string(data[:8]) != magic {
+		return nil, errors.New("bank: not a Tessera bank file")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if v := binary.LittleEndian.Uint32(data[8:]); v != version {
+		return nil, fmt.Errorf("bank: format version %d, this build reads version %d", v, version)
+	}
+	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
+		return nil, errors.New("bank: checksum mismatch (the file is truncated or corrupt)")
+	}
+	hlen := int(binary.LittleEndian.Uint32(data[12:]))
+	if 16+hlen > len(body) {
+		return nil, errors.New("bank: header runs past the end of the file")
+	}
+	b := &Bank{}
+	if err := json.Unmarshal(body[16:16+hlen], &b.Header); err != nil {
+		return nil, fmt.Errorf("bank: header: %w", err)
+	}
+	raw := body[16+hlen:]
+	if b.N < 0 || b.D <= 0 || len(raw) != 4*b.N*b.D {
+		return nil, fmt.Errorf("bank: %d bytes of vectors for %d x %d", len(raw), b.N, b.D)
+	}
+	b.Vectors = make([]float32, b.N*b.D)
+	for i := range b.Vectors {
+		b.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return b, nil
+}
+
+// WriteFile writes the bank to a temporary file beside path and renames it
+// into place, so an existing bank is never left half-written.
+func (b *Bank) WriteFile(path string) error {
+	data, err := b.Encode()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("bank: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("bank: writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("bank: writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("bank: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("bank: %w", err)
+	}
+	return nil
+}
+
+// ReadFile reads and verifies a bank file.
+func ReadFile(path string) (*Bank, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bank: %w", err)
+	}
+	b, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ModelHash is the identity a bank records for a model file's bytes.
+func ModelHash(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}

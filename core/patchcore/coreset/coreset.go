@@ -1,0 +1,296 @@
+// Package coreset selects PatchCore's memory bank: the reference's
+// approximate greedy k-center coreset. Patch vectors are projected to a
+// few dimensions by a random linear map; the starting distance of every
+// point is its mean distance to a few random points; then the point
+// farthest from everything chosen so far is taken, again and again.
+//
+// The selection is exact greedy k-center on the projected points, made
+// fast by the triangle inequality: points are grouped by their nearest
+// chosen centre, and a whole group is skipped when the new centre is too
+// far from the group's centre to be nearer to any of its members.
+package coreset
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Config is the coreset selection's configuration.
+type Config struct {
+	// Fraction of the patches kept (0.1 in the reference); 1 keeps all.
+	Fraction float64 `json:"fraction"`
+	// ProjectTo is the dimension of the random projection (128).
+	ProjectTo int `json:"project_to"`
+	// Starts is the number of random starting points averaged (10).
+	Starts int `json:"starts"`
+	// Seed makes the projection and the starting points reproducible.
+	Seed uint64 `json:"seed"`
+}
+
+// Default is the reference's configuration.
+func Default() Config { return Config{Fraction: 0.1, ProjectTo: 128, Starts: 10} }
+
+// Select returns the indices of the chosen rows of the n x d matrix x, in
+// the order they were chosen. progress, if not nil, is called with the
+// number chosen so far and the total.
+func Select(x []float32, n, d int, cfg Config, progress func(done, total int)) ([]int, error) {
+	if n == 0 {
+		return nil, fmt.Errorf("coreset: no patches to choose from")
+	}
+	if len(x) != n*d {
+		return nil, fmt.Errorf("coreset: %d values for %d x %d", len(x), n, d)
+	}
+	if cfg.Fraction <= 0 || cfg.Fraction > 1 {
+		return nil, fmt.Errorf("coreset: fraction %g is not in (0, 1]", cfg.Fraction)
+	}
+	if cfg.Fraction == 1 {
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		return all, nil
+	}
+	k := max(int(float64(n)*cfg.Fraction), 1)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7e55e7a))
+	p, pd := project(x, n, d, cfg.ProjectTo, rng)
+	s := newSelector(p, n, pd)
+	s.start(rng, cfg.Starts)
+	chosen := make([]int, 0, k)
+	for len(chosen) < k {
+		c := s.farthest()
+		chosen = append(chosen, c)
+		s.add(c)
+		if progress != nil && (len(chosen)%256 == 0 || len(chosen) == k) {
+			progress(len(chosen), k)
+		}
+	}
+	return chosen, nil
+}
+
+// project maps rows to dims dimensions with a random matrix drawn like
+// torch.nn.Linear's default initialisation, U(-1/sqrt(d), 1/sqrt(d)).
+// Rows already that small are kept as they are.
+func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
+	if dims <= 0 || dims >= d {
+		return x, d
+	}
+	bound := 1 / math.Sqrt(float64(d))
+	w := make([]float32, dims*d)
+	for i := range w {
+		w[i] = float32((rng.Float64()*2 - 1) * bound)
+	}
+	out := make([]float32, n*dims)
+	parallel(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := x[i*d : (i+1)*d]
+			dst := out[i*dims : (i+1)*dims]
+			for j := range dst {
+				dst[j] = dot(row, w[j*d:(j+1)*d])
+			}
+		}
+	})
+	return out, dims
+}
+
+// selector keeps, for every point, its distance to the nearest chosen
+// centre (or its starting distance while no centre is nearer), with the
+// points grouped by that centre.
+type selector struct {
+	x      []float32
+	n, d   int
+	dist   []float32 // current distance of each point
+	groups []group   // group 0: points no centre has claimed yet
+}
+
+type group struct {
+	centre  int     // row of the centre (-1 for group 0)
+	members []int32 // points whose nearest centre this is
+	far     float32 // largest dist among members
+	farIdx  int32
+}
+
+func newSelector(x []float32, n, d int) *selector {
+	return &selector{x: x, n: n, d: d, dist: make([]float32, n)}
+}
+
+func (s *selector) row(i int) []float32 { return s.x[i*s.d : (i+1)*s.d] }
+
+// start sets every point's distance to its mean distance to m random
+// distinct points, as the reference does.
+func (s *selector) start(rng *rand.Rand, m int) {
+	m = min(max(m, 1), s.n)
+	starts := rng.Perm(s.n)[:m]
+	parallel(s.n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var sum float64
+			for _, j := range starts {
+				sum += math.Sqrt(float64(sqdist(s.row(i), s.row(j))))
+			}
+			s.dist[i] = float32(sum / float64(m))
+		}
+	})
+	all := make([]int32, s.n)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	g := group{centre: -1, members: all}
+	g.refresh(s.dist)
+	s.groups = []group{g}
+}
+
+func (g *group) refresh(dist []float32) {
+	g.far, g.farIdx = -1, -1
+	for _, m := range g.members {
+		if dist[m] > g.far {
+			g.far, g.farIdx = dist[m], m
+		}
+	}
+}
+
+// farthest returns the point with the largest current distance.
+func (s *selector) farthest() int {
+	best, idx := float32(-1), int32(0)
+	for i := range s.groups {
+		if g := &s.groups[i]; g.farIdx >= 0 && g.far > best {
+			best, idx = g.far, g.farIdx
+		}
+	}
+	return int(idx)
+}
+
+// add makes point c a centre: every point nearer to c than to its current
+// centre moves to c's group.
+func (s *selector) add(c int) {
+	cv := s.row(c)
+	out := make([][]int32, len(s.groups))
+	// Groups are independent; split them over the cores.
+	parallelItems(len(s.groups), func(gi int) {
+		g := &s.groups[gi]
+		if g.farIdx < 0 {
+			return
+		}
+		if g.centre >= 0 {
+			// A member p with d(p, a) <= far cannot be nearer to c when
+			// d(a, c) >= 2*far: d(p, c) >= d(a, c) - d(p, a) >= far.
+			dc := float32(math.Sqrt(float64(sqdist(s.row(g.centre), cv))))
+			if dc >= 2*g.far {
+				return
+			}
+		}
+		keep := g.members[:0]
+		var took []int32
+		for _, m := range g.members {
+			dm := float32(math.Sqrt(float64(sqdist(s.row(int(m)), cv))))
+			if dm < s.dist[m] {
+				s.dist[m] = dm
+				took = append(took, m)
+			} else {
+				keep = append(keep, m)
+			}
+		}
+		g.members = keep
+		g.refresh(s.dist)
+		out[gi] = took
+	})
+	// Drop groups that lost all their members (never group 0).
+	kept := s.groups[:1]
+	for _, g := range s.groups[1:] {
+		if len(g.members) > 0 {
+			kept = append(kept, g)
+		}
+	}
+	s.groups = kept
+	ng := group{centre: c}
+	for _, t := range out {
+		ng.members = append(ng.members, t...)
+	}
+	// The centre itself is at distance 0 from its own group.
+	s.dist[c] = 0
+	ng.refresh(s.dist)
+	s.groups = append(s.groups, ng)
+}
+
+func sqdist(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return s0 + s1 + s2 + s3
+}
+
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+func parallel(n int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(i*n/w, (i+1)*n/w)
+	}
+	wg.Wait()
+}
+
+// parallelItems runs f(0..n-1) over the cores, claiming items in chunks.
+func parallelItems(n int, f func(int)) {
+	const chunk = 32
+	w := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for j := lo; j < min(lo+chunk, n); j++ {
+					f(j)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,119 @@
+package patchcore
+
+import (
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/core/patchcore/segment"
+)
+
+// Detector scores images against a memory bank.
+type Detector struct {
+	x       *Extractor
+	bank    *bank.Bank
+	nn      compute.Bank
+	timings Timings
+}
+
+// Result is one image's verdict.
+type Result struct {
+	// Score is the image's anomaly score: the largest patch score, a
+	// squared Euclidean distance as in the reference (faiss IndexFlatL2).
+	Score       float64   `json:"score"`
+	Threshold   float64   `json:"threshold"`
+	IsAnomalous bool      `json:"is_anomalous"`
+	GridH       int       `json:"grid_h"`
+	GridW       int       `json:"grid_w"`
+	PatchScores []float32 `json:"-"`
+	// Map is the anomaly map at the prepared image's size (MapH x MapW).
+	MapH int       `json:"map_h"`
+	MapW int       `json:"map_w"`
+	Map  []float32 `json:"-"`
+}
+
+// NewDetector checks that the bank was made with this extractor's model,
+// layers and image preparation, and prepares it for search.
+func NewDetector(x *Extractor, b *bank.Bank) (*Detector, error) {
+	if b.ModelSHA256 != x.ModelSHA256 {
+		return nil, fmt.Errorf("patchcore: the bank was made with model %s (sha256 %.12s), not %s (sha256 %.12s)",
+			b.ModelName, b.ModelSHA256, x.ModelName, x.ModelSHA256)
+	}
+	if got := x.Exec.Model().Layers(); fmt.Sprint(got) != fmt.Sprint(b.Layers) {
+		return nil, fmt.Errorf("patchcore: the bank uses layers %v, the model is set to extract %v", b.Layers, got)
+	}
+	if x.Prep != b.Prep {
+		return nil, fmt.Errorf("patchcore: the bank prepares images as %+v, the extractor as %+v", b.Prep, x.Prep)
+	}
+	if b.N == 0 || b.D != b.Embed.TargetDim {
+		return nil, fmt.Errorf("patchcore: bank holds %d vectors of %d values (embedding size %d)", b.N, b.D, b.Embed.TargetDim)
+	}
+	nn := x.Exec.Backend().PrepareBank(b.Vectors, b.N, b.D)
+	return &Detector{x: x, bank: b, nn: nn}, nil
+}
+
+// Bank returns the detector's bank.
+func (d *Detector) Bank() *bank.Bank { return d.bank }
+
+// Timings returns the time spent so far, per stage.
+func (d *Detector) Timings() Timings { return d.timings }
+
+// Predict scores images, one anomaly map each.
+func (d *Detector) Predict(imgs []image.Image) ([]*Result, error) {
+	var out []*Result
+	b := d.bank
+	batch := 8
+	for i := 0; i < len(imgs); i += batch {
+		var prepared [][]float32
+		for _, img := range imgs[i:min(i+batch, len(imgs))] {
+			prepared = append(prepared, b.Prep.Tensor(img))
+		}
+		ps, h, w, err := d.x.patches(prepared, b.Embed, &d.timings)
+		if err != nil {
+			return nil, err
+		}
+		if h != b.GridH || w != b.GridW {
+			return nil, fmt.Errorf("patchcore: patch grid %dx%d, the bank's is %dx%d", h, w, b.GridH, b.GridW)
+		}
+		for _, p := range ps {
+			r, err := d.score(p, true)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// score turns one image's patch vectors into a Result.
+func (d *Detector) score(patches []float32, withMap bool) (*Result, error) {
+	b := d.bank
+	n := len(patches) / b.D
+	t0 := time.Now()
+	dists, err := d.x.Exec.Backend().Nearest(d.nn, patches, n, b.K)
+	if err != nil {
+		return nil, fmt.Errorf("patchcore: nearest-neighbour search: %w", err)
+	}
+	d.timings.Search += time.Since(t0)
+	r := &Result{Threshold: b.Threshold, GridH: b.GridH, GridW: b.GridW, PatchScores: make([]float32, n)}
+	for i := range r.PatchScores {
+		var s float32
+		for _, v := range dists[i*b.K : (i+1)*b.K] {
+			s += v
+		}
+		r.PatchScores[i] = s / float32(b.K)
+		r.Score = max(r.Score, float64(r.PatchScores[i]))
+	}
+	r.IsAnomalous = b.Threshold > 0 && r.Score > b.Threshold
+	if withMap {
+		r.MapH, r.MapW = b.Prep.Crop, b.Prep.Crop
+		if r.MapH == 0 {
+			_, r.MapH, r.MapW = d.x.Exec.Model().InputShape()
+		}
+		r.Map = segment.Map(r.PatchScores, b.GridH, b.GridW, r.MapH, r.MapW, b.Sigma)
+	}
+	return r, nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/metrics"
+	"github.com/tessera/tessera/core/patchcore"
+)
+
+// evalReport is what eval writes as JSON.
+type evalReport struct {
+	Category     string          `json:"category"`
+	Model        string          `json:"model"`
+	Coreset      float64         `json:"coreset_fraction"`
+	K            int             `json:"k"`
+	TrainImages  int             `json:"train_images"`
+	TrainPatches int             `json:"train_patches"`
+	BankSize     int             `json:"bank_size"`
+	Threshold    float64         `json:"threshold"`
+	TestImages   int             `json:"test_images"`
+	ImageAUROC   float64         `json:"image_auroc"`
+	PixelAUROC   float64         `json:"pixel_auroc"`
+	PRO          float64         `json:"pro"`
+	Fit          timingReport    `json:"fit"`
+	Predict      predictTiming   `json:"predict"`
+	Images       []evalImage     `json:"images"`
+	Failures     []string        `json:"failures,omitempty"`
+	imageROC     []metrics.Point // for the report
+	proCurve     []metrics.Point // for the report
+	examples     []example       // for the report
+}
+
+type timingReport struct {
+	TotalS    float64 `json:"total_s"`
+	BackboneS float64 `json:"backbone_s"`
+	EmbedS    float64 `json:"embed_s"`
+	CoresetS  float64 `json:"coreset_s"`
+	SearchS   float64 `json:"threshold_search_s"`
+}
+
+type predictTiming struct {
+	MedianMS float64 `json:"median_ms"`
+	// Shares of the predict time per stage: backbone, embed, search, map.
+	BackboneShare float64 `json:"backbone_share"`
+	EmbedShare    float64 `json:"embed_share"`
+	SearchShare   float64 `json:"search_share"`
+	OtherShare    float64 `json:"map_and_other_share"`
+}
+
+type evalImage struct {
+	Path        string  `json:"path"`
+	Kind        string  `json:"kind"`
+	Score       float64 `json:"score"`
+	IsAnomalous bool    `json:"is_anomalous"`
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var mf modelFlags
+	mf.register(fs)
+	var pf patchcoreFlags
+	pf.register(fs)
+	data := fs.String("data", "", "MVTec-layout category folder")
+	jsonOut := fs.String("json", "", "write the figures as JSON here")
+	reportOut := fs.String("report", "", "write an HTML report with ROC curves and example heatmaps (default: next to --json)")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("eval: --data is required")
+	}
+	if *reportOut == "" && *jsonOut != "" {
+		*reportOut = trimExt(*jsonOut) + ".html"
+	}
+	train, err := dataset.TrainImages(*data)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	test, err := dataset.Test(*data)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	x, err := mf.extractor()
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	var progress patchcore.Progress
+	if !*quiet {
+		progress = progressPrinter(stderr)
+	}
+	cfg := pf.config()
+	t0 := time.Now()
+	b, fitRep, err := patchcore.Fit(x, fileImages(train), cfg, progress)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	fitTime := time.Since(t0)
+	det, err := patchcore.NewDetector(x, b)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	rep := &evalReport{
+		Category: *data, Model: x.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
+		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
+		Fit: timingReport{
+			TotalS: fitTime.Seconds(), BackboneS: fitRep.Timings.Backbone.Seconds(), EmbedS: fitRep.Timings.Embed.Seconds(),
+			CoresetS: fitRep.Timings.Coreset.Seconds(), SearchS: fitRep.Timings.Search.Seconds(),
+		},
+	}
+	for _, f := range fitRep.Failures {
+		rep.Failures = append(rep.Failures, f.Error())
+	}
+	var scores []float32
+	var labels []bool
+	var maps [][]float32
+	var masks []metrics.Mask
+	var lat []float64
+	var predTotal time.Duration
+	for i, s := range test {
+		img, err := imageprep.Open(s.Path)
+		if err != nil {
+			rep.Failures = append(rep.Failures, err.Error())
+			continue
+		}
+		mask, err := loadMask(s, b.Prep)
+		if err != nil {
+			rep.Failures = append(rep.Failures, err.Error())
+			continue
+		}
+		t := time.Now()
+		rs, err := det.Predict([]image.Image{img})
+		if err != nil {
+			return fmt.Errorf("eval: %s: %w", s.Path, err)
+		}
+		d := time.Since(t)
+		predTotal += d
+		lat = append(lat, d.Seconds()*1e3)
+		r := rs[0]
+		scores = append(scores, float32(r.Score))
+		labels = append(labels, s.Label)
+		maps = append(maps, r.Map)
+		masks = append(masks, mask)
+		rep.Images = append(rep.Images, evalImage{s.Path, s.Kind, r.Score, r.IsAnomalous})
+		rep.examples = append(rep.examples, example{sample: s, score: r.Score, m: r.Map})
+		if progress != nil {
+			progress("test", i+1, len(test))
+		}
+	}
+	rep.TestImages = len(scores)
+	if rep.ImageAUROC, err = metrics.AUROC(scores, labels); err != nil {
+		return fmt.Errorf("eval: image AUROC: %w", err)
+	}
+	rep.imageROC, _ = metrics.ROC(scores, labels)
+	var pix []float32
+	var pixLabels []bool
+	for i, m := range maps {
+		pix = append(pix, m...)
+		pixLabels = append(pixLabels, masks[i].Pix...)
+	}
+	if rep.PixelAUROC, err = metrics.AUROC(pix, pixLabels); err != nil {
+		return fmt.Errorf("eval: pixel AUROC: %w", err)
+	}
+	if rep.proCurve, err = metrics.PROCurve(maps, masks); err != nil {
+		return fmt.Errorf("eval: PRO: %w", err)
+	}
+	rep.PRO = metrics.Area(rep.proCurve, 0.3) / 0.3
+	t := det.Timings()
+	slices.Sort(lat)
+	rep.Predict = predictTiming{MedianMS: median(lat)}
+	if tot := predTotal.Seconds(); tot > 0 {
+		rep.Predict.BackboneShare = t.Backbone.Seconds() / tot
+		rep.Predict.EmbedShare = t.Embed.Seconds() / tot
+		rep.Predict.SearchShare = t.Search.Seconds() / tot
+		rep.Predict.OtherShare = 1 - rep.Predict.BackboneShare - rep.Predict.EmbedShare - rep.Predict.SearchShare
+	}
+	fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f\n",
+		*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
+	fmt.Fprintf(stdout, "fit %d images in %.1fs (backbone %.1fs, embedding %.1fs, coreset %.1fs -> %d of %d patches); predict median %.1f ms/image (backbone %.0f%%, embedding %.0f%%, search %.0f%%, map %.0f%%)\n",
+		rep.TrainImages, rep.Fit.TotalS, rep.Fit.BackboneS, rep.Fit.EmbedS, rep.Fit.CoresetS, rep.BankSize, rep.TrainPatches,
+		rep.Predict.MedianMS, 100*rep.Predict.BackboneShare, 100*rep.Predict.EmbedShare, 100*rep.Predict.SearchShare, 100*rep.Predict.OtherShare)
+	for _, f := range rep.Failures {
+		fmt.Fprintln(stderr, "skipped", f)
+	}
+	if *jsonOut != "" {
+		buf, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, buf, 0o644); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+	}
+	if *reportOut != "" {
+		if err := writeReport(*reportOut, rep, b.Prep); err != nil {
+			return fmt.Errorf("eval: report: %w", err)
+		}
+		fmt.Fprintln(stdout, "report:", *reportOut)
+	}
+	return nil
+}
+
+// loadMask prepares a ground-truth mask like its image (resize, crop) and
+// binarises it at half intensity; good images get an empty mask.
+func loadMask(s dataset.Sample, prep imageprep.Config) (metrics.Mask, error) {
+	side := prep.Crop
+	if s.Mask == "" {
+		return metrics.Mask{W: side, H: side, Pix: make([]bool, side*side)}, nil
+	}
+	img, err := imageprep.Open(s.Mask)
+	if err != nil {
+		return metrics.Mask{}, err
+	}
+	rgb := prep.Prepare(img)
+	m := metrics.Mask{W: rgb.Rect.Dx(), H: rgb.Rect.Dy()}
+	m.Pix = make([]bool, m.W*m.H)
+	for i := range m.Pix {
+		m.Pix[i] = rgb.Pix[4*i] >= 128
+	}
+	return m, nil
+}
+
+func trimExt(p string) string { return p[:len(p)-len(filepath.Ext(p))] }

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/internal/weights"
+)
+
+// patchcoreFlags are the PatchCore settings fit and eval share.
+type patchcoreFlags struct {
+	coreset  float64
+	k        int
+	holdout  float64
+	quantile float64
+	seed     uint64
+	dim      int
+}
+
+func (p *patchcoreFlags) register(fs *flag.FlagSet) {
+	d := patchcore.Default()
+	fs.Float64Var(&p.coreset, "coreset", d.Coreset.Fraction, "fraction of patches kept in the memory bank (0.1, 0.01, or 1 for all)")
+	fs.IntVar(&p.k, "k", d.K, "nearest bank vectors averaged per patch score")
+	fs.Float64Var(&p.holdout, "holdout", d.Holdout, "fraction of training images held out to set the threshold")
+	fs.Float64Var(&p.quantile, "quantile", d.Quantile, "quantile of held-out scores used as threshold")
+	fs.Uint64Var(&p.seed, "seed", 0, "seed for the coreset's random projection and starting points")
+	fs.IntVar(&p.dim, "dim", d.Embed.TargetDim, "patch vector size (per-layer and final)")
+}
+
+func (p *patchcoreFlags) config() patchcore.Config {
+	c := patchcore.Default()
+	c.Coreset.Fraction, c.Coreset.Seed = p.coreset, p.seed
+	c.K, c.Holdout, c.Quantile = p.k, p.holdout, p.quantile
+	c.Embed.PretrainDim, c.Embed.TargetDim = p.dim, p.dim
+	return c
+}
+
+// extractor loads the model named by the flags with its identity.
+func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
+	path, err := weights.Resolve(m.model, m.weightsDir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := bank.ModelHash(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if err := m.prep().Validate(); err != nil {
+		return nil, err
+	}
+	bm, err := m.load()
+	if err != nil {
+		return nil, err
+	}
+	e, err := bm.NewExecutor(cpu.New(0))
+	if err != nil {
+		return nil, err
+	}
+	return &patchcore.Extractor{Exec: e, Prep: m.prep(), ModelSHA256: sum, ModelName: filepath.Base(path)}, nil
+}
+
+// fileImages turns paths into lazily loaded images.
+func fileImages(paths []string) []patchcore.Image {
+	out := make([]patchcore.Image, len(paths))
+	for i, p := range paths {
+		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
+	}
+	return out
+}
+
+// progressPrinter shows long work on one terminal line.
+func progressPrinter(w io.Writer) patchcore.Progress {
+	start := time.Now()
+	last := time.Time{}
+	return func(stage string, done, total int) {
+		if time.Since(last) < 200*time.Millisecond && done != total {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\r%-9s %6d/%-6d %5.1fs", stage, done, total, time.Since(start).Seconds())
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
+}

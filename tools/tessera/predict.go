@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/core/patchcore/segment"
+)
+
+// prediction is one line of predict's JSON output.
+type prediction struct {
+	Image       string  `json:"image"`
+	Score       float64 `json:"score,omitempty"`
+	Threshold   float64 `json:"threshold,omitempty"`
+	IsAnomalous bool    `json:"is_anomalous"`
+	Heatmap     string  `json:"heatmap,omitempty"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func runPredict(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bankPath := fs.String("bank", "", "memory bank file made by fit")
+	model := fs.String("model", "", "ONNX model (default: the one the bank names, looked up in the weights folder)")
+	weightsDir := fs.String("weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")
+	heatmaps := fs.String("heatmaps", "", "folder to write <image>_heatmap.png overlays into")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *bankPath == "" || fs.NArg() == 0 {
+		return errors.New("predict: give --bank BANK and one or more images")
+	}
+	b, err := bank.ReadFile(*bankPath)
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	det, err := detectorFor(b, *model, *weightsDir)
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if *heatmaps != "" {
+		if err := os.MkdirAll(*heatmaps, 0o755); err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+	}
+	var out []prediction
+	failed := 0
+	for _, p := range fs.Args() {
+		pr := prediction{Image: p}
+		img, err := imageprep.Open(p)
+		if err == nil {
+			var rs []*patchcore.Result
+			if rs, err = det.Predict([]image.Image{img}); err == nil {
+				r := rs[0]
+				pr.Score, pr.Threshold, pr.IsAnomalous = r.Score, r.Threshold, r.IsAnomalous
+				if *heatmaps != "" {
+					pr.Heatmap, err = writeHeatmap(*heatmaps, p, b.Prep.Prepare(img), r)
+				}
+			}
+		}
+		if err != nil {
+			pr.Error = err.Error()
+			failed++
+		}
+		out = append(out, pr)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("predict: %d of %d images failed (see their \"error\")", failed, len(out))
+	}
+	return nil
+}
+
+// detectorFor loads the bank's model (or the one given) and checks that
+// it is the model the bank was made with.
+func detectorFor(b *bank.Bank, model, weightsDir string) (*patchcore.Detector, error) {
+	if model == "" {
+		model = b.ModelName
+	}
+	mf := modelFlags{model: model, weightsDir: weightsDir, layers: strings.Join(b.Layers, ","), resize: b.Prep.Resize, crop: b.Prep.Crop}
+	x, err := mf.extractor()
+	if err != nil {
+		return nil, err
+	}
+	x.Prep = b.Prep
+	return patchcore.NewDetector(x, b)
+}
+
+// writeHeatmap saves the anomaly map over the prepared image. The colour
+// scale runs from 0 to twice the threshold (or the image's own maximum
+// when the bank has none), so the same colour means the same score.
+func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Result) (string, error) {
+	hi := float32(2 * r.Threshold)
+	if hi <= 0 {
+		for _, v := range r.Map {
+			hi = max(hi, v)
+		}
+	}
+	// The parent folder keeps test/good/000.png and test/crack/000.png apart.
+	stem := filepath.Base(filepath.Dir(imagePath)) + "_" + strings.TrimSuffix(filepath.Base(imagePath), filepath.Ext(imagePath))
+	p := filepath.Join(dir, stem+"_heatmap.png")
+	f, err := os.Create(p)
+	if err != nil {
+		return "", err
+	}
+	if err := png.Encode(f, segment.Overlay(prepared, r.Map, 0, hi)); err != nil {
+		f.Close()
+		return "", err
+	}
+	return p, f.Close()
+}
