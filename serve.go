@@ -140,4 +140,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
