@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 )
 
@@ -38,10 +39,18 @@ func commands() []command {
 }
 
 func main() {
+	// TESSERA_CPUPROFILE=FILE writes a CPU profile of the whole command.
+	if p := os.Getenv("TESSERA_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tessera:", err)
 		}
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

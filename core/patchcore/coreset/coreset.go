@@ -17,6 +17,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
 
 // Config is the coreset selection's configuration.
@@ -83,15 +86,18 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 	for i := range w {
 		w[i] = float32((rng.Float64()*2 - 1) * bound)
 	}
-	out := make([]float32, n*dims)
-	parallel(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := x[i*d : (i+1)*d]
-			dst := out[i*dims : (i+1)*dims]
-			for j := range dst {
-				dst[j] = dot(row, w[j*d:(j+1)*d])
-			}
+	// out = x * w^T, as matrix products over chunks of rows.
+	wt := make([]float32, d*dims)
+	for j := 0; j < dims; j++ {
+		for i := 0; i < d; i++ {
+			wt[i*dims+j] = w[j*d+i]
 		}
+	}
+	out := make([]float32, n*dims)
+	const rows = 1024
+	parallelItems((n+rows-1)/rows, func(c int) {
+		r0, r1 := c*rows, min((c+1)*rows, n)
+		sgemm.Pack(x[r0*d:r1*d], r1-r0, d).Mul(out[r0*dims:r1*dims], dims, wt, dims, dims, sgemm.Epilogue{}, sgemm.Serial)
 	})
 	return out, dims
 }
@@ -214,39 +220,7 @@ func (s *selector) add(c int) {
 	s.groups = append(s.groups, ng)
 }
 
-func sqdist(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(a); i++ {
-		d := a[i] - b[i]
-		s0 += d * d
-	}
-	return s0 + s1 + s2 + s3
-}
-
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
-}
+func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }
 
 func parallel(n int, f func(lo, hi int)) {
 	w := min(runtime.GOMAXPROCS(0), n)

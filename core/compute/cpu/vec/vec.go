@@ -88,3 +88,31 @@ func scaleShiftClampRowsGo(dst []float32, dstStride int, src []float32, srcStrid
 		scaleShiftClamp(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:r*srcStride+cols], s, t, lo, hi)
 	}
 }
+
+// SqDist returns the squared Euclidean distance between a and b, which
+// have the same length.
+func SqDist(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	_ = b[len(a)-1]
+	return sqDist(a, b)
+}
+
+func sqDistGo(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -57,3 +57,13 @@ func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride,
 		scaleShiftClampAVX2(&dst[r*dstStride], &src[r*srcStride], cols, s, t, lo, hi)
 	}
 }
+
+//go:noescape
+func sqDistAVX2(a, b *float32, n int) float32
+
+func sqDist(a, b []float32) float32 {
+	if !avx2 {
+		return sqDistGo(a, b)
+	}
+	return sqDistAVX2(&a[0], &b[0], len(a))
+}

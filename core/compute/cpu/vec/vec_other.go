@@ -15,3 +15,5 @@ func deinterleave(even, odd, src []float32) { deinterleaveGo(even, odd, src) }
 func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
 	scaleShiftClampRowsGo(dst, dstStride, src, srcStride, rows, cols, s, t, lo, hi)
 }
+
+func sqDist(a, b []float32) float32 { return sqDistGo(a, b) }

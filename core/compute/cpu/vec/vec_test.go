@@ -76,3 +76,13 @@ func TestDeinterleaveAndRows(t *testing.T) {
 		t.Errorf("ScaleShiftClampRows wrote past cols: %v", got[9:11])
 	}
 }
+
+func TestSqDist(t *testing.T) {
+	for _, n := range append(lengths, 15, 17, 128, 129) {
+		a, b := seq(n, 0.3), seq(n, -0.7)
+		got, want := SqDist(a, b), sqDistGo(a, b)
+		if d := got - want; d > 1e-3*(1+want) || d < -1e-3*(1+want) {
+			t.Errorf("n=%d: %g, want %g", n, got, want)
+		}
+	}
+}
