@@ -1,0 +1,171 @@
+package patchcore_test
+
+import (
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/metrics"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+func extractor(t *testing.T, model string) *patchcore.Extractor {
+	t.Helper()
+	path := shared.Weights(t, model)
+	m, err := backbone.LoadFile(path, backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.NewExecutor(cpu.New(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	sum, _ := bank.ModelHash(f)
+	f.Close()
+	return &patchcore.Extractor{Exec: e, Prep: imageprep.ImageNet(), ModelSHA256: sum, ModelName: model}
+}
+
+func images(paths []string) []patchcore.Image {
+	out := make([]patchcore.Image, len(paths))
+	for i, p := range paths {
+		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
+	}
+	return out
+}
+
+// TestHazelnutEndToEnd fits on the small hazelnut set and checks that the
+// defective test images score above the good ones, that the maps find
+// the defects, and that a saved bank scores the same after loading.
+func TestHazelnutEndToEnd(t *testing.T) {
+	cat := shared.Path(t, "data", "hazelnut-toy")
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	// A file that is not an image, in the middle of the list.
+	broken := filepath.Join(t.TempDir(), "broken.jpg")
+	os.WriteFile(broken, []byte("\xff\xd8\xff garbage"), 0o644)
+	list := append(append(append([]string(nil), train[:10]...), broken), train[10:]...)
+	var stages []string
+	b, rep, err := patchcore.Fit(x, images(list), patchcore.Default(), func(stage string, done, total int) {
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) != 1 || rep.Failures[0].Name != broken {
+		t.Fatalf("failures %v, want just %s", rep.Failures, broken)
+	}
+	if strings.Join(stages, ",") != "backbone,coreset,threshold" {
+		t.Errorf("progress stages %v", stages)
+	}
+	held := len(rep.Holdout)
+	if b.TrainImages+held+1 != len(list) || held != 3 {
+		t.Errorf("%d in bank + %d held out + 1 broken != %d", b.TrainImages, held, len(list))
+	}
+	if want := b.TrainPatches / 10; b.N != want {
+		t.Errorf("bank of %d vectors, want 10%% of %d", b.N, b.TrainPatches)
+	}
+	if b.Threshold <= 0 {
+		t.Errorf("threshold %g", b.Threshold)
+	}
+
+	det, err := patchcore.NewDetector(x, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.Test(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []image.Image
+	var labels []bool
+	for _, s := range test {
+		img, err := imageprep.Open(s.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+		labels = append(labels, s.Label)
+	}
+	res, err := det.Predict(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := make([]float32, len(res))
+	for i, r := range res {
+		scores[i] = float32(r.Score)
+		if r.MapH != 224 || len(r.Map) != 224*224 || len(r.PatchScores) != 28*28 {
+			t.Fatalf("result %d: map %dx%d (%d), %d patch scores", i, r.MapH, r.MapW, len(r.Map), len(r.PatchScores))
+		}
+	}
+	auroc, err := metrics.AUROC(scores, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("hazelnut-toy, MobileNetV2: image AUROC %.3f over %d test images, bank %d", auroc, len(res), b.N)
+	if auroc < 0.9 {
+		t.Errorf("image AUROC %.3f, want >= 0.9", auroc)
+	}
+
+	// Saved and loaded, the bank gives the same scores.
+	p := filepath.Join(t.TempDir(), "hazelnut.tbank")
+	if err := b.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := bank.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det2, err := patchcore.NewDetector(x, b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := det2.Predict(imgs[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res2 {
+		if res2[i].Score != res[i].Score {
+			t.Errorf("image %d: %g after reload, %g before", i, res2[i].Score, res[i].Score)
+		}
+	}
+
+	// A bank from another model is refused by name.
+	other := extractor(t, "resnet50v2-layer3.onnx")
+	if _, err := patchcore.NewDetector(other, b2); err == nil || !strings.Contains(err.Error(), "made with model mobilenetv2-layer3.onnx") {
+		t.Errorf("bank from another model: %v", err)
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	if _, _, err := patchcore.Fit(x, nil, patchcore.Default(), nil); err == nil || !strings.Contains(err.Error(), "no training images") {
+		t.Errorf("empty training set: %v", err)
+	}
+	bad := []patchcore.Image{{Name: "a.png", Load: func() (image.Image, error) { return nil, errors.New("unreadable") }}}
+	if _, _, err := patchcore.Fit(x, bad, patchcore.Default(), nil); err == nil || !strings.Contains(err.Error(), "a.png: unreadable") {
+		t.Errorf("no readable images: %v", err)
+	}
+	if _, err := dataset.TrainImages(t.TempDir()); err == nil {
+		t.Error("empty training folder: no error")
+	}
+	cfg := patchcore.Default()
+	cfg.K = 0
+	if _, _, err := patchcore.Fit(x, bad, cfg, nil); err == nil {
+		t.Error("k = 0: no error")
+	}
+}

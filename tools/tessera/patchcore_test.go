@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/internal/shared"
+)
+
+// TestFitPredictEval drives the three PatchCore commands on the small
+// hazelnut set as a user would.
+func TestFitPredictEval(t *testing.T) {
+	cat := shared.Path(t, "data", "hazelnut-toy")
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	bankPath := filepath.Join(dir, "hazelnut.tbank")
+	var out, errOut bytes.Buffer
+	if err := run([]string{"fit", "-q", "--weights", weights, "--data", cat, "--out", bankPath}, &out, &errOut); err != nil {
+		t.Fatalf("fit: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "threshold") {
+		t.Errorf("fit printed %q", out.String())
+	}
+
+	good := filepath.Join(cat, "test", "good")
+	goods, _ := filepath.Glob(filepath.Join(good, "*"))
+	bads, _ := filepath.Glob(filepath.Join(cat, "test", "colour", "*"))
+	broken := filepath.Join(dir, "broken.png")
+	os.WriteFile(broken, []byte("not a png"), 0o644)
+	heat := filepath.Join(dir, "heat")
+	out.Reset()
+	err := run([]string{"predict", "--weights", weights, "--bank", bankPath, "--heatmaps", heat, goods[0], broken, bads[0]}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 images failed") {
+		t.Errorf("predict with a broken image: %v", err)
+	}
+	var preds []prediction
+	if err := json.Unmarshal(out.Bytes(), &preds); err != nil {
+		t.Fatalf("predict output: %v\n%s", err, out.String())
+	}
+	if len(preds) != 3 || preds[1].Error == "" || preds[0].Error != "" || preds[2].Error != "" {
+		t.Fatalf("predictions %+v", preds)
+	}
+	if !(preds[2].Score > preds[0].Score) || !preds[2].IsAnomalous {
+		t.Errorf("defective image %g (anomalous %v) vs good %g, threshold %g", preds[2].Score, preds[2].IsAnomalous, preds[0].Score, preds[0].Threshold)
+	}
+	if st, err := os.Stat(preds[2].Heatmap); err != nil || st.Size() == 0 {
+		t.Errorf("heatmap %q: %v", preds[2].Heatmap, err)
+	}
+
+	// A truncated bank is refused, and so is a bank used with another model.
+	data, _ := os.ReadFile(bankPath)
+	trunc := filepath.Join(dir, "trunc.tbank")
+	os.WriteFile(trunc, data[:len(data)/2], 0o644)
+	if err := run([]string{"predict", "--weights", weights, "--bank", trunc, goods[0]}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "truncated or corrupt") {
+		t.Errorf("truncated bank: %v", err)
+	}
+	if err := run([]string{"predict", "--weights", weights, "--model", "resnet50v2-layer3.onnx", "--bank", bankPath, goods[0]}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "made with model") {
+		t.Errorf("bank with another model: %v", err)
+	}
+	// An empty folder is not a training set; the old bank survives.
+	if err := run([]string{"fit", "-q", "--weights", weights, "--data", t.TempDir(), "--out", bankPath}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no PNG or JPEG images") {
+		t.Errorf("empty training folder: %v", err)
+	}
+	if after, _ := os.ReadFile(bankPath); !bytes.Equal(after, data) {
+		t.Error("a failed fit changed the existing bank")
+	}
+
+	jsonPath := filepath.Join(dir, "eval.json")
+	out.Reset()
+	if err := run([]string{"eval", "-q", "--weights", weights, "--data", cat, "--json", jsonPath}, &out, &errOut); err != nil {
+		t.Fatalf("eval: %v\n%s", err, errOut.String())
+	}
+	var rep evalReport
+	b, _ := os.ReadFile(jsonPath)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("eval: image AUROC %.3f, pixel AUROC %.3f, PRO %.3f", rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
+	if rep.ImageAUROC < 0.9 || rep.PixelAUROC < 0.9 || rep.PRO < 0.5 || rep.TestImages != 23 {
+		t.Errorf("eval figures %+v", rep)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "eval.html"))
+	if err != nil || !bytes.Contains(html, []byte("<polyline")) || !bytes.Contains(html, []byte("data:image/png;base64,")) {
+		t.Errorf("report missing curves or heatmaps (%v)", err)
+	}
+}
