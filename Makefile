@@ -9,12 +9,14 @@ ADDR    ?= 127.0.0.1:8080
 
 .PHONY: test vet build serve bench ortbench clean
 
-# The test command: vet, unit and end-to-end tests, and the builds that
-# must keep working (CPU-only without cgo, the core for js/wasm).
+WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+
+# The test command: vet, unit and end-to-end tests natively, the core's
+# tests again as js/wasm under Node, and the CPU-only build without cgo.
 test: vet ortbench
 	CGO_ENABLED=0 $(GO) build ./...
-	GOOS=js GOARCH=wasm $(GO) build ./core/...
 	$(GO) test -count=1 ./...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/...
 
 vet:
 	$(GO) vet ./...

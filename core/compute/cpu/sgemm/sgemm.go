@@ -273,31 +273,44 @@ func getBuf(n int) *[]float32 {
 func putBuf(p *[]float32) { bufs.Put(p) }
 
 // kernelGo is the portable micro-kernel: C[0:mr, 0:nr] (+)= A panel x B
-// panel, then the optional epilogue.
+// panel, then the optional epilogue. It walks the tile two columns at a
+// time so that the twelve running sums stay in registers, which is what
+// makes it fast under WebAssembly.
 func kernelGo(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
-	var acc [mr * nr]float32
-	for p := 0; p < k; p++ {
-		bv := b[p*ldb : p*ldb+nr : p*ldb+nr]
-		av := a[p*mr : p*mr+mr : p*mr+mr]
-		for r := 0; r < mr; r++ {
-			x := av[r]
-			row := acc[r*nr : r*nr+nr : r*nr+nr]
-			for j := range row {
-				row[j] += x * bv[j]
-			}
+	a = a[: k*mr : k*mr]
+	for j := 0; j < nr; j += 2 {
+		var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 float32
+		for p := 0; p < k; p++ {
+			av := a[p*mr : p*mr+mr : p*mr+mr]
+			bv := b[p*ldb+j : p*ldb+j+2 : p*ldb+j+2]
+			b0, b1 := bv[0], bv[1]
+			a0, a1, a2, a3, a4, a5 := av[0], av[1], av[2], av[3], av[4], av[5]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c20 += a2 * b0
+			c21 += a2 * b1
+			c30 += a3 * b0
+			c31 += a3 * b1
+			c40 += a4 * b0
+			c41 += a4 * b1
+			c50 += a5 * b0
+			c51 += a5 * b1
 		}
-	}
-	for r := 0; r < mr; r++ {
-		dst := c[r*ldc : r*ldc+nr]
-		for j := range dst {
-			v := acc[r*nr+j]
-			if accumulate {
-				v += dst[j]
+		sums := [mr][2]float32{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}
+		for r := 0; r < mr; r++ {
+			dst := c[r*ldc+j : r*ldc+j+2 : r*ldc+j+2]
+			for x := 0; x < 2; x++ {
+				v := sums[r][x]
+				if accumulate {
+					v += dst[x]
+				}
+				if fin != nil {
+					v = min(max(v+fin.bias[r], fin.lo), fin.hi)
+				}
+				dst[x] = v
 			}
-			if fin != nil {
-				v = min(max(v+fin.bias[r], fin.lo), fin.hi)
-			}
-			dst[j] = v
 		}
 	}
 }
