@@ -7,13 +7,13 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test vet build serve bench ortbench clean
+.PHONY: test vet build site serve bench ortbench browsertest clean
 
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 
 # The test command: vet, unit and end-to-end tests natively, the core's
 # tests again as js/wasm under Node, and the CPU-only build without cgo.
-test: vet ortbench
+test: vet ortbench browsertest site
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/...
@@ -24,8 +24,15 @@ vet:
 build:
 	$(GO) build -o bin/tessera ./tools/tessera
 
+# The browser build: the engine (run in a Web Worker), the page, and Go's
+# wasm_exec.js glue.
+site:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/tessera.wasm ./wasm/worker
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/page.wasm ./wasm/page
+	cp "$(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/wasm_exec.js
+
 # The local demo server.
-serve:
+serve: site
 	$(GO) run serve.go -addr $(ADDR) -weights $(WEIGHTS)
 
 # Feature-extraction speed: Go benchmarks, then both shared models side by
@@ -39,5 +46,11 @@ ortbench: tools/ortbench/node_modules/onnxruntime-node
 tools/ortbench/node_modules/onnxruntime-node:
 	npm install --ignore-scripts --no-audit --no-fund --prefix tools/ortbench
 
+# Playwright (driving Debian's Chromium) and ONNX Runtime Web: the browser
+# end-to-end test and browser benchmarks only.
+browsertest: tools/browsertest/node_modules/playwright-core
+tools/browsertest/node_modules/playwright-core:
+	npm install --ignore-scripts --no-audit --no-fund --prefix tools/browsertest
+
 clean:
-	rm -rf bin
+	rm -rf bin site/tessera.wasm site/page.wasm site/wasm_exec.js

@@ -45,7 +45,11 @@ func (b *Backend) Name() string {
 	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		simd = "avx2+fma"
 	}
-	return fmt.Sprintf("cpu (%d threads, %s)", b.workers, simd)
+	unit := "threads"
+	if b.workers == 1 {
+		unit = "thread"
+	}
+	return fmt.Sprintf("cpu (%d %s, %s)", b.workers, unit, simd)
 }
 
 func (b *Backend) Err() error { return nil }

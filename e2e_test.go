@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"image"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/metrics"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+type e2eResult struct {
+	Error     string  `json:"error"`
+	ReadyMs   float64 `json:"readyMs"`
+	Engine    string  `json:"engine"`
+	FitMs     float64 `json:"fitMs"`
+	FitStatus string  `json:"fitStatus"`
+	PredictMs float64 `json:"predictMs"`
+	Results   []struct {
+		Name  string  `json:"name"`
+		Score float64 `json:"score"`
+		Ms    float64 `json:"ms"`
+	} `json:"results"`
+	Heatmaps   int    `json:"heatmaps"`
+	Screenshot string `json:"screenshot"`
+	Bank       string `json:"bank"`
+	API        []struct {
+		Score   float64 `json:"score"`
+		MapSize []int   `json:"mapSize"`
+	} `json:"api"`
+	Logs []string `json:"logs"`
+}
+
+// TestBrowserEndToEnd serves the demo, fits and predicts on hazelnut-toy
+// in headless Chromium through the page, and checks the scores against
+// the labels and against the native engine on the bank the page saved.
+func TestBrowserEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser end-to-end test skipped in -short mode")
+	}
+	script, _ := filepath.Abs(filepath.Join("tools", "browsertest", "e2e.mjs"))
+	need := func(err error, what string) {
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s unavailable under CI: %v", what, err)
+			}
+			t.Skipf("%s unavailable: %v", what, err)
+		}
+	}
+	_, err := exec.LookPath("node")
+	need(err, "node")
+	_, err = os.Stat(filepath.Join("tools", "browsertest", "node_modules", "playwright-core"))
+	need(err, "playwright-core (npm install --prefix tools/browsertest)")
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	_, err = os.Stat(chromium)
+	need(err, "Debian's chromium")
+	for _, f := range []string{"tessera.wasm", "page.wasm", "wasm_exec.js"} {
+		_, err := os.Stat(filepath.Join("site", f))
+		need(err, "the browser build (make site)")
+	}
+
+	cat := shared.Path(t, "data", "hazelnut-toy")
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.Test(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := os.Getenv("TESSERA_E2E_OUT") // keep screenshots and banks here
+	if out == "" {
+		out = dir
+	}
+	var testPaths []string
+	var labels []bool
+	for _, s := range test {
+		testPaths = append(testPaths, s.Path)
+		labels = append(labels, s.Label)
+	}
+	trainList, testList := filepath.Join(dir, "train.txt"), filepath.Join(dir, "test.txt")
+	os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644)
+	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: newServer("site", weights)}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/"
+
+	for _, backend := range []string{"cpu"} {
+		t.Run(backend, func(t *testing.T) {
+			cmd := exec.Command("node", script, url, out, backend, trainList, testList)
+			cmd.Stderr = os.Stderr
+			raw, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("e2e script: %v\n%s", err, raw)
+			}
+			var r e2eResult
+			if err := json.Unmarshal(raw, &r); err != nil {
+				t.Fatalf("e2e output: %v\n%s", err, raw)
+			}
+			if r.Error != "" {
+				t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
+			}
+			t.Logf("engine %s: ready %.0f ms, fit %.1f s (%s), predict %.1f s for %d images; screenshot %s",
+				r.Engine, r.ReadyMs, r.FitMs/1e3, r.FitStatus, r.PredictMs/1e3, len(r.Results), r.Screenshot)
+			if len(r.Results) != len(test) || r.Heatmaps != len(test) {
+				t.Fatalf("%d results and %d heatmaps for %d test images", len(r.Results), r.Heatmaps, len(test))
+			}
+			scores := make([]float32, len(r.Results))
+			for i, res := range r.Results {
+				scores[i] = float32(res.Score)
+			}
+			auroc, err := metrics.AUROC(scores, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("browser image AUROC %.3f", auroc)
+			if auroc < 0.9 {
+				t.Errorf("browser image AUROC %.3f, want >= 0.9", auroc)
+			}
+			// The JS API, on the reloaded bank, agrees with the page.
+			for i, a := range r.API {
+				if math.Abs(a.Score-r.Results[i].Score) > 1e-4*math.Abs(r.Results[i].Score) || len(a.MapSize) != 3 || a.MapSize[2] != 224*224 {
+					t.Errorf("API on the reloaded bank, image %d: %+v vs page %g", i, a, r.Results[i].Score)
+				}
+			}
+			compareNative(t, r.Bank, filepath.Join(weights, "mobilenetv2-layer3.onnx"), testPaths, scores)
+		})
+	}
+}
+
+// compareNative scores the images with the native engine and the bank the
+// browser saved: the two must agree within 1e-4 relative.
+func compareNative(t *testing.T, bankPath, model string, images []string, browser []float32) {
+	b, err := bank.ReadFile(bankPath)
+	if err != nil {
+		t.Fatalf("the browser's bank: %v", err)
+	}
+	m, err := backbone.LoadFile(model, backbone.Options{Layers: b.Layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := m.NewExecutor(cpu.New(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(model)
+	sum, _ := bank.ModelHash(f)
+	f.Close()
+	det, err := patchcore.NewDetector(&patchcore.Extractor{Exec: ex, Prep: b.Prep, ModelSHA256: sum, ModelName: filepath.Base(model)}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i, p := range images {
+		img, err := imageprep.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := det.Predict([]image.Image{img})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := math.Abs(rs[0].Score-float64(browser[i])) / math.Abs(rs[0].Score)
+		worst = math.Max(worst, rel)
+	}
+	t.Logf("browser vs native scores on the browser's bank: worst relative difference %.2e", worst)
+	if worst > 1e-4 {
+		t.Errorf("browser and native scores differ by up to %.2e relative, want <= 1e-4", worst)
+	}
+}

@@ -1,0 +1,59 @@
+//go:build js && wasm
+
+// Command worker is Tessera's engine in the browser: it runs inside a Web
+// Worker (site/tessera-worker.js starts it) and answers the requests that
+// site/tessera.js, the JS API, posts to it. Everything heavy (the
+// backbone, the coreset, the search) runs here, off the page's thread.
+//
+// Requests are {id, op, args}; replies are {id, ok: true, result} or
+// {id, ok: false, error}, with {id, progress} messages in between.
+package main
+
+import (
+	"fmt"
+	"syscall/js"
+)
+
+func main() {
+	e := &engine{}
+	requests := make(chan js.Value, 64)
+	self := js.Global()
+	self.Set("onmessage", js.FuncOf(func(this js.Value, args []js.Value) any {
+		requests <- args[0].Get("data")
+		return nil
+	}))
+	// Messages that arrived while the wasm was loading wait in a queue.
+	if q := self.Get("tesseraPending"); q.Truthy() {
+		for i := 0; i < q.Length(); i++ {
+			requests <- q.Index(i).Get("data")
+		}
+		self.Set("tesseraPending", js.Undefined())
+	}
+	self.Call("postMessage", map[string]any{"ready": true})
+	// One request at a time, in order: the engine has one model and bank.
+	for req := range requests {
+		serve(e, req)
+	}
+}
+
+func serve(e *engine, req js.Value) {
+	id := req.Get("id").Int()
+	reply := func(v map[string]any) {
+		v["id"] = id
+		js.Global().Call("postMessage", v)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			reply(map[string]any{"ok": false, "error": fmt.Sprintf("internal error: %v", r)})
+		}
+	}()
+	progress := func(stage string, done, total int) {
+		reply(map[string]any{"progress": map[string]any{"stage": stage, "done": done, "total": total}})
+	}
+	res, err := e.handle(req.Get("op").String(), req.Get("args"), progress)
+	if err != nil {
+		reply(map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	reply(map[string]any{"ok": true, "result": res})
+}
