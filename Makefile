@@ -7,7 +7,7 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test vet build site serve bench ortbench browsertest clean
+.PHONY: test vet build site serve bench bench-browser ortbench browsertest clean
 
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 
@@ -40,6 +40,11 @@ serve: site
 bench: ortbench
 	$(GO) test -run '^$$' -bench 'Backbone' -benchtime 30x ./core/backbone
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
+
+# In headless Chromium: wasm sizes, fit and predict per image, and the
+# backbone against ONNX Runtime Web in the same browser.
+bench-browser: site browsertest
+	node tools/browsertest/bench.mjs site $(WEIGHTS) $(SHARED)/data/hazelnut-toy mobilenetv2-layer3.onnx resnet50v2-layer3.onnx
 
 # ONNX Runtime for Node: the reference for tests and benchmarks only.
 ortbench: tools/ortbench/node_modules/onnxruntime-node

@@ -67,6 +67,9 @@ export class Tessera {
 
   async saveBank() { return this.#call('saveBank', {}); }
 
+  // benchBackbone times batch-1 forward passes: {medianMs, gflops, runs}.
+  async benchBackbone(runs = 10) { return this.#call('benchBackbone', { runs }); }
+
   // cancel stops whatever runs now; the instance cannot be used afterwards.
   cancel() {
     this.#worker.terminate();

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -39,6 +40,8 @@ func (e *engine) handle(op string, args js.Value, progress patchcore.Progress) (
 		return e.saveBank()
 	case "loadBank":
 		return e.loadBank(args)
+	case "benchBackbone":
+		return e.benchBackbone(args)
 	}
 	return nil, fmt.Errorf("unknown request %q", op)
 }
@@ -182,6 +185,39 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	}
 	e.det = det
 	return map[string]any{"bankSize": b.N, "trainImages": b.TrainImages, "threshold": b.Threshold, "model": b.ModelName, "created": b.Created}, nil
+}
+
+// benchBackbone times batch-1 forward passes of the model on a fixed
+// input: the figure to set against ONNX Runtime Web in the same browser.
+func (e *engine) benchBackbone(args js.Value) (any, error) {
+	if e.x == nil {
+		return nil, errors.New("no model loaded")
+	}
+	runs := max(args.Get("runs").Int(), 1)
+	m := e.x.Exec.Model()
+	c, h, w := m.InputShape()
+	x := make([]float32, c*h*w)
+	for i := range x {
+		x[i] = float32(i%17)/8 - 1
+	}
+	shape := []int{1, c, h, w}
+	if _, err := e.x.Exec.Run(x, shape); err != nil { // warm-up
+		return nil, err
+	}
+	times := make([]float64, runs)
+	for i := range times {
+		t0 := time.Now()
+		if _, err := e.x.Exec.Run(x, shape); err != nil {
+			return nil, err
+		}
+		times[i] = float64(time.Since(t0).Microseconds()) / 1e3
+	}
+	slices.Sort(times)
+	med := times[runs/2]
+	if runs%2 == 0 {
+		med = (times[runs/2-1] + times[runs/2]) / 2
+	}
+	return map[string]any{"medianMs": med, "gflops": m.FLOPs() / 1e9, "runs": runs}, nil
 }
 
 // decode turns an image message, {bytes} (a PNG or JPEG file, decoded by

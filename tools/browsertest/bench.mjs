@@ -1,0 +1,89 @@
+// Browser benchmark: for each model, in Debian's headless Chromium,
+// Tessera's fit and predict times per image (hazelnut-toy through the JS
+// API), its backbone time, and ONNX Runtime Web's (wasm backend, same
+// browser, same model, same single thread) for the ratio.
+// usage: node bench.mjs SITE_DIR WEIGHTS_DIR DATA_DIR MODEL...
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const [siteDir, weightsDir, dataDir, ...models] = process.argv.slice(2);
+const ortDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules', 'onnxruntime-web', 'dist');
+const types = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.onnx': 'application/octet-stream' };
+const roots = { '/weights/': weightsDir, '/ort/': ortDir, '/data/': dataDir, '/': siteDir };
+const server = http.createServer((req, res) => {
+  const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (url === '/bench.html') {
+    res.setHeader('Content-Type', 'text/html');
+    return res.end('<!doctype html><script src="wasm_exec.js"></script><script src="/ort/ort.wasm.min.js"></script><script type="module">import {Tessera} from "./tessera.js"; window.Tessera = Tessera; window.ready = true;</script>');
+  }
+  const prefix = Object.keys(roots).find((p) => url.startsWith(p));
+  const file = path.join(roots[prefix], url.slice(prefix.length));
+  fs.readFile(file, (err, data) => {
+    if (err) { res.statusCode = 404; return res.end(); }
+    res.setHeader('Content-Type', types[path.extname(file)] || 'application/octet-stream');
+    res.end(data);
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const list = (d) => fs.readdirSync(path.join(dataDir, d)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().map((f) => `/data/${d}/${f}`);
+const train = list('train/good');
+const test = [...list('test/good'), ...list('test/colour')];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const sizes = {};
+for (const f of ['tessera.wasm', 'page.wasm']) {
+  const b = fs.readFileSync(path.join(siteDir, f));
+  sizes[f] = { raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
+}
+const results = [];
+try {
+  const page = await browser.newPage();
+  await page.goto(base + '/bench.html');
+  await page.waitForFunction(() => window.ready);
+  for (const model of models) {
+    const r = await page.evaluate(async ({ model, train, test }) => {
+      const t0 = performance.now();
+      const t = await window.Tessera.create({ model: '/weights/' + model, backend: 'cpu' });
+      const loadMs = performance.now() - t0;
+      const blobs = async (urls) => Promise.all(urls.map(async (u) => new File([await (await fetch(u)).blob()], u.split('/').pop())));
+      const trainFiles = await blobs(train), testFiles = await blobs(test);
+      const f0 = performance.now();
+      const fit = await t.fit(trainFiles);
+      const fitMs = performance.now() - f0;
+      const pred = [];
+      for (const f of testFiles) pred.push((await t.predict(f)).ms);
+      pred.sort((a, b) => a - b);
+      const bb = await t.benchBackbone(10);
+      t.cancel();
+      // ONNX Runtime Web, wasm backend, one thread, same model and input size.
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.wasmPaths = '/ort/';
+      const s = await ort.InferenceSession.create('/weights/' + model, { executionProviders: ['wasm'] });
+      const x = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 17) / 8 - 1), [1, 3, 224, 224]);
+      await s.run({ [s.inputNames[0]]: x });
+      const ortMs = [];
+      for (let i = 0; i < 10; i++) { const a = performance.now(); await s.run({ [s.inputNames[0]]: x }); ortMs.push(performance.now() - a); }
+      ortMs.sort((a, b) => a - b);
+      return {
+        model, engine: t.backend, loadMs, fitMs, fitImages: trainFiles.length, fitMsPerImage: fitMs / trainFiles.length,
+        bankSize: fit.bankSize, fitTimings: fit.timings, predictMedianMs: pred[pred.length >> 1], backboneMs: bb.medianMs,
+        gflops: bb.gflops, ortWebMs: (ortMs[4] + ortMs[5]) / 2,
+      };
+    }, { model, train, test });
+    r.ratio = r.backboneMs / r.ortWebMs;
+    results.push(r);
+    console.error(`${model}: fit ${r.fitMsPerImage.toFixed(0)} ms/image, predict ${r.predictMedianMs.toFixed(0)} ms/image, backbone ${r.backboneMs.toFixed(1)} ms vs ONNX Runtime Web ${r.ortWebMs.toFixed(1)} ms (${r.ratio.toFixed(2)}x)`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(JSON.stringify({ sizes, results }, null, 2));
