@@ -104,7 +104,9 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 
 // selector keeps, for every point, its distance to the nearest chosen
 // centre (or its starting distance while no centre is nearer), with the
-// points grouped by that centre.
+// points grouped by that centre. Each group stores its members' vectors
+// and its centre's vector contiguously, so that scans read memory in
+// order instead of jumping around a matrix far larger than the caches.
 type selector struct {
 	x      []float32
 	n, d   int
@@ -113,9 +115,10 @@ type selector struct {
 }
 
 type group struct {
-	centre  int     // row of the centre (-1 for group 0)
-	members []int32 // points whose nearest centre this is
-	far     float32 // largest dist among members
+	centre  []float32 // the centre's vector (nil for group 0)
+	members []int32   // points whose nearest centre this is
+	vecs    []float32 // their vectors, len(members)*d
+	far     float32   // largest dist among members
 	farIdx  int32
 }
 
@@ -143,7 +146,7 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	for i := range all {
 		all[i] = int32(i)
 	}
-	g := group{centre: -1, members: all}
+	g := group{members: all, vecs: append([]float32(nil), s.x[:s.n*s.d]...)}
 	g.refresh(s.dist)
 	s.groups = []group{g}
 }
@@ -171,36 +174,48 @@ func (s *selector) farthest() int {
 // add makes point c a centre: every point nearer to c than to its current
 // centre moves to c's group.
 func (s *selector) add(c int) {
-	cv := s.row(c)
-	out := make([][]int32, len(s.groups))
+	d := s.d
+	cv := append([]float32(nil), s.row(c)...)
+	took := make([][]int32, len(s.groups))
+	tookVecs := make([][]float32, len(s.groups))
 	// Groups are independent; split them over the cores.
 	parallelItems(len(s.groups), func(gi int) {
 		g := &s.groups[gi]
 		if g.farIdx < 0 {
 			return
 		}
-		if g.centre >= 0 {
+		if g.centre != nil {
 			// A member p with d(p, a) <= far cannot be nearer to c when
 			// d(a, c) >= 2*far: d(p, c) >= d(a, c) - d(p, a) >= far.
-			dc := float32(math.Sqrt(float64(sqdist(s.row(g.centre), cv))))
-			if dc >= 2*g.far {
+			if dc := float32(math.Sqrt(float64(sqdist(g.centre, cv)))); dc >= 2*g.far {
 				return
 			}
 		}
-		keep := g.members[:0]
-		var took []int32
-		for _, m := range g.members {
-			dm := float32(math.Sqrt(float64(sqdist(s.row(int(m)), cv))))
-			if dm < s.dist[m] {
+		kept := 0
+		for i, m := range g.members {
+			v := g.vecs[i*d : (i+1)*d]
+			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < s.dist[m] {
 				s.dist[m] = dm
-				took = append(took, m)
-			} else {
-				keep = append(keep, m)
+				took[gi] = append(took[gi], m)
+				tookVecs[gi] = append(tookVecs[gi], v...)
+				continue
 			}
+			if kept != i {
+				g.members[kept] = m
+				copy(g.vecs[kept*d:(kept+1)*d], v)
+			}
+			kept++
 		}
-		g.members = keep
-		g.refresh(s.dist)
-		out[gi] = took
+		if kept != len(g.members) {
+			g.members = g.members[:kept]
+			g.vecs = g.vecs[:kept*d]
+			if cap(g.members) > 2*kept+64 {
+				// Give back what a shrunken group no longer needs.
+				g.members = append([]int32(nil), g.members...)
+				g.vecs = append([]float32(nil), g.vecs...)
+			}
+			g.refresh(s.dist)
+		}
 	})
 	// Drop groups that lost all their members (never group 0).
 	kept := s.groups[:1]
@@ -210,9 +225,10 @@ func (s *selector) add(c int) {
 		}
 	}
 	s.groups = kept
-	ng := group{centre: c}
-	for _, t := range out {
+	ng := group{centre: cv}
+	for i, t := range took {
 		ng.members = append(ng.members, t...)
+		ng.vecs = append(ng.vecs, tookVecs[i]...)
 	}
 	// The centre itself is at distance 0 from its own group.
 	s.dist[c] = 0
