@@ -159,18 +159,11 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 	if err != nil {
 		t.Fatalf("the browser's bank: %v", err)
 	}
-	m, err := backbone.LoadFile(model, backbone.Options{Layers: b.Layers})
+	x, err := patchcore.LoadExtractor(model, backbone.Options{Layers: b.Layers}, b.Prep, cpu.New(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := m.NewExecutor(cpu.New(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _ := os.Open(model)
-	sum, _ := bank.ModelHash(f)
-	f.Close()
-	det, err := patchcore.NewDetector(&patchcore.Extractor{Exec: ex, Prep: b.Prep, ModelSHA256: sum, ModelName: filepath.Base(model)}, b)
+	det, err := patchcore.NewDetector(x, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,19 +20,11 @@ import (
 
 func extractor(t *testing.T, model string) *patchcore.Extractor {
 	t.Helper()
-	path := shared.Weights(t, model)
-	m, err := backbone.LoadFile(path, backbone.Options{})
+	x, err := patchcore.LoadExtractor(shared.Weights(t, model), backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := m.NewExecutor(cpu.New(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _ := os.Open(path)
-	sum, _ := bank.ModelHash(f)
-	f.Close()
-	return &patchcore.Extractor{Exec: e, Prep: imageprep.ImageNet(), ModelSHA256: sum, ModelName: model}
+	return x
 }
 
 func images(paths []string) []patchcore.Image {

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
-	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/internal/weights"
 )
 
@@ -50,27 +48,8 @@ func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := bank.ModelHash(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if err := m.prep().Validate(); err != nil {
-		return nil, err
-	}
-	bm, err := m.load()
-	if err != nil {
-		return nil, err
-	}
-	e, err := bm.NewExecutor(cpu.New(0))
-	if err != nil {
-		return nil, err
-	}
-	return &patchcore.Extractor{Exec: e, Prep: m.prep(), ModelSHA256: sum, ModelName: filepath.Base(path)}, nil
+	opts := backbone.Options{Layers: splitList(m.layers), Height: m.crop, Width: m.crop}
+	return patchcore.LoadExtractor(path, opts, m.prep(), cpu.New(0))
 }
 
 // fileImages turns paths into lazily loaded images.

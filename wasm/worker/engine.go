@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -16,7 +15,6 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/imageprep"
-	"github.com/tessera/tessera/core/onnx"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/core/patchcore/segment"
@@ -56,27 +54,18 @@ func (e *engine) init(args js.Value) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", b)
 	}
-	g, err := onnx.Decode(model)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", name, err)
-	}
-	m, err := backbone.Load(g, backbone.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", name, err)
-	}
-	ex, err := m.NewExecutor(cpu.New(0))
+	x, err := patchcore.NewExtractor(model, name, backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
 	if err != nil {
 		return nil, err
 	}
-	sum, _ := bank.ModelHash(bytes.NewReader(model))
-	e.x = &patchcore.Extractor{Exec: ex, Prep: imageprep.ImageNet(), ModelSHA256: sum, ModelName: name}
-	e.det = nil
+	e.x, e.det = x, nil
+	m := x.Exec.Model()
 	layers := []any{}
 	for _, l := range m.Layers() {
 		layers = append(layers, l)
 	}
 	c, h, w := m.InputShape()
-	return map[string]any{"backend": ex.Backend().Name(), "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
+	return map[string]any{"backend": x.Exec.Backend().Name(), "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
 }
 
 func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {

@@ -1,0 +1,48 @@
+package patchcore
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/onnx"
+	"github.com/tessera/tessera/core/patchcore/bank"
+)
+
+// NewExtractor loads an ONNX model from its bytes onto backend b; name is
+// how banks and messages refer to it.
+func NewExtractor(model []byte, name string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+	if err := prep.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := onnx.Decode(model)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	m, err := backbone.Load(g, opts)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	e, err := m.NewExecutor(b)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := bank.ModelHash(bytes.NewReader(model))
+	if err != nil {
+		return nil, err
+	}
+	return &Extractor{Exec: e, Prep: prep, ModelSHA256: sum, ModelName: name}, nil
+}
+
+// LoadExtractor is NewExtractor for a model file.
+func LoadExtractor(path string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+	model, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("patchcore: %w", err)
+	}
+	return NewExtractor(model, filepath.Base(path), opts, prep, b)
+}
