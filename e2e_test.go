@@ -86,9 +86,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	out := os.Getenv("TESSERA_E2E_OUT") // keep screenshots and banks here
+	// Screenshots and the browser's banks are kept as artifacts in out/e2e
+	// (git-ignored), or where TESSERA_E2E_OUT says.
+	out := os.Getenv("TESSERA_E2E_OUT")
 	if out == "" {
-		out = dir
+		out, _ = filepath.Abs(filepath.Join("out", "e2e"))
 	}
 	var testPaths []string
 	var labels []bool

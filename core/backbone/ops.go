@@ -41,6 +41,7 @@ type step struct {
 	shift    []float32
 	pool     compute.PoolSpec
 	axis     int
+	target   []int64              // Reshape's target shape
 	consts   map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
 	gemm     gemmSpec
 	prepared compute.Weights

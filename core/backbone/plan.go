@@ -85,6 +85,8 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 			s.op, s.act = "Activate", act
 		case "Identity":
 			s.op, s.act = "Activate", compute.Identity
+		case "Reshape":
+			s.target = consts[n.Inputs[1]].Int
 		case "MaxPool", "AveragePool":
 			spec, err := poolSpec(n, shapes[n.Inputs[0]])
 			if err != nil {

@@ -176,19 +176,21 @@ func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor
 		}
 		return b.Concat(s.axis, xs), nil
 	case "Flatten", "Reshape":
+		// Resolved against the actual input, whose batch may differ from
+		// the batch of one the plan was made for.
 		x := live[s.inputs[0]]
-		shape := s.shape
+		var shape []int
 		if s.op == "Flatten" {
 			axis, _ := s.node.AttrInt("axis", 1)
 			if axis < 0 {
 				axis += len(x.Shape())
 			}
 			shape = []int{compute.Size(x.Shape()[:axis]), compute.Size(x.Shape()[axis:])}
-		} else if shape[0] == 1 && x.Shape()[0] != 1 && compute.Size(x.Shape()) == x.Shape()[0]*compute.Size(shape) {
-			shape = append([]int{x.Shape()[0]}, shape[1:]...) // batch of more than one
-		}
-		if compute.Size(shape) != compute.Size(x.Shape()) {
-			return nil, errNode(s.node, "cannot reshape %v to %v", x.Shape(), shape)
+		} else {
+			var err error
+			if shape, err = reshape(s.node, x.Shape(), s.target); err != nil {
+				return nil, err
+			}
 		}
 		return b.Reshape(x, shape), nil
 	case "Gemm":
