@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/internal/weights"
 )
 
@@ -62,7 +62,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		r, err := timeModel(m, *runs)
+		be, err := openBackend(mf.backend, stderr)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		r, err := timeModel(m, be, *runs)
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", name, err)
 		}
@@ -96,8 +100,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 }
 
 // timeModel runs a batch-1 forward pass runs times after a warm-up.
-func timeModel(m *backbone.Model, runs int) (benchResult, error) {
-	b := cpu.New(0)
+func timeModel(m *backbone.Model, b compute.Backend, runs int) (benchResult, error) {
 	e, err := m.NewExecutor(b)
 	if err != nil {
 		return benchResult{}, err

@@ -9,7 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/backends"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/npy"
 	"github.com/tessera/tessera/internal/weights"
@@ -18,13 +19,17 @@ import (
 // modelFlags are the flags every command that loads a backbone shares.
 type modelFlags struct {
 	model, weightsDir, layers string
+	backend                   string
 	resize, crop              int
+	log                       io.Writer // where the chosen backend is reported
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
+	m.log = fs.Output()
 	fs.StringVar(&m.model, "model", weights.DefaultModel, "ONNX model: a path, or a file name in the weights folder")
 	fs.StringVar(&m.weightsDir, "weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")
 	fs.StringVar(&m.layers, "layers", "", `feature layers: comma-separated tensor names, "auto" (last stride-8 and stride-16 stage outputs), or empty for the graph outputs`)
+	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (WebGPU on a GPU, else CPU), webgpu, or cpu")
 	fs.IntVar(&m.resize, "resize", 256, "resize the short side of images to this many pixels")
 	fs.IntVar(&m.crop, "crop", 224, "center-crop images to this square size (the model's input size)")
 }
@@ -71,7 +76,11 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
-	e, err := m.NewExecutor(cpu.New(0))
+	be, err := openBackend(mf.backend, stderr)
+	if err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
+	e, err := m.NewExecutor(be)
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
@@ -132,6 +141,19 @@ func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, ba
 		}
 	}
 	return all, nil
+}
+
+// openBackend opens the backend the flag names and says which one runs.
+func openBackend(kind string, stderr io.Writer) (compute.Backend, error) {
+	b, why, err := backends.Open(kind)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		fmt.Fprintln(stderr, "backend:", why)
+	}
+	fmt.Fprintln(stderr, "backend:", b.Name())
+	return b, nil
 }
 
 // safeName keeps a tensor name usable as a file name.

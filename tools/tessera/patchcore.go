@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/internal/weights"
@@ -49,7 +48,11 @@ func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
 		return nil, err
 	}
 	opts := backbone.Options{Layers: splitList(m.layers), Height: m.crop, Width: m.crop}
-	return patchcore.LoadExtractor(path, opts, m.prep(), cpu.New(0))
+	b, err := openBackend(m.backend, m.log)
+	if err != nil {
+		return nil, err
+	}
+	return patchcore.LoadExtractor(path, opts, m.prep(), b)
 }
 
 // fileImages turns paths into lazily loaded images.

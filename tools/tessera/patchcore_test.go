@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,27 @@ func TestFitPredictEval(t *testing.T) {
 	}
 	if st, err := os.Stat(preds[2].Heatmap); err != nil || st.Size() == 0 {
 		t.Errorf("heatmap %q: %v", preds[2].Heatmap, err)
+	}
+
+	// The WebGPU backend (lavapipe here) scores as the CPU does.
+	out.Reset()
+	if err := run([]string{"predict", "--backend", "webgpu", "--weights", weights, "--bank", bankPath, goods[0], bads[0]}, &out, &errOut); err != nil {
+		if strings.Contains(err.Error(), "no GPU adapter") {
+			t.Logf("WebGPU part skipped: %v", err)
+		} else {
+			t.Errorf("predict on webgpu: %v", err)
+		}
+	} else {
+		var gpu []prediction
+		if err := json.Unmarshal(out.Bytes(), &gpu); err != nil {
+			t.Fatal(err)
+		}
+		for i, cpuScore := range []float64{preds[0].Score, preds[2].Score} {
+			if rel := math.Abs(gpu[i].Score-cpuScore) / cpuScore; rel > 1e-4 {
+				t.Errorf("image %d: WebGPU score %g, CPU %g (relative %.1e)", i, gpu[i].Score, cpuScore, rel)
+			}
+		}
+		t.Logf("WebGPU vs CPU scores: %g/%g and %g/%g", gpu[0].Score, preds[0].Score, gpu[1].Score, preds[2].Score)
 	}
 
 	// A truncated bank is refused, and so is a bank used with another model.

@@ -34,6 +34,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	bankPath := fs.String("bank", "", "memory bank file made by fit")
 	model := fs.String("model", "", "ONNX model (default: the one the bank names, looked up in the weights folder)")
 	weightsDir := fs.String("weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")
+	backend := fs.String("backend", "auto", "compute backend: auto, webgpu, or cpu")
 	heatmaps := fs.String("heatmaps", "", "folder to write <image>_heatmap.png overlays into")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -45,7 +46,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	det, err := detectorFor(b, *model, *weightsDir)
+	det, err := detectorFor(b, modelFlags{model: *model, weightsDir: *weightsDir, backend: *backend, log: stderr})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
@@ -88,11 +89,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 
 // detectorFor loads the bank's model (or the one given) and checks that
 // it is the model the bank was made with.
-func detectorFor(b *bank.Bank, model, weightsDir string) (*patchcore.Detector, error) {
-	if model == "" {
-		model = b.ModelName
+func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
+	if mf.model == "" {
+		mf.model = b.ModelName
 	}
-	mf := modelFlags{model: model, weightsDir: weightsDir, layers: strings.Join(b.Layers, ","), resize: b.Prep.Resize, crop: b.Prep.Crop}
+	mf.layers, mf.resize, mf.crop = strings.Join(b.Layers, ","), b.Prep.Resize, b.Prep.Crop
 	x, err := mf.extractor()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,121 @@
+//go:build cgo || js
+
+package webgpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/tessera/tessera/core/compute"
+)
+
+// bankChunk bounds the bank rows per buffer and per dot-product block, so
+// buffers stay under the device's binding size limit.
+const bankChunk = 4096
+
+type bank struct {
+	n, d   int
+	chunks []*wgpu.Buffer // rows x d each
+	rows   []int
+	norms  *wgpu.Buffer
+}
+
+func (k *bank) Len() int { return k.n }
+func (k *bank) Dim() int { return k.d }
+
+func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
+	bk := &bank{n: n, d: d}
+	norms := make([]float32, n)
+	for i := range norms {
+		var s float64
+		for _, v := range vectors[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		norms[i] = float32(s)
+	}
+	for r0 := 0; r0 < n; r0 += bankChunk {
+		r1 := min(r0+bankChunk, n)
+		bk.chunks = append(bk.chunks, b.upload(vectors[r0*d:r1*d]))
+		bk.rows = append(bk.rows, r1-r0)
+	}
+	bk.norms = b.upload(norms)
+	return bk
+}
+
+// Nearest multiplies each bank chunk by the transposed queries on the GPU
+// and keeps each query's k smallest |b|^2 - 2 q.b per chunk there; only
+// those candidates are read back and merged.
+func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]float32, error) {
+	bk, ok := bb.(*bank)
+	if !ok {
+		return nil, fmt.Errorf("webgpu: bank was prepared by another backend")
+	}
+	if k < 1 || k > bk.n || k > 16 {
+		return nil, fmt.Errorf("webgpu: k = %d nearest neighbours (1 to min(16, %d))", k, bk.n)
+	}
+	d := bk.d
+	if len(queries) != nq*d {
+		return nil, fmt.Errorf("webgpu: %d query values for %d x %d", len(queries), nq, d)
+	}
+	qt := make([]float32, d*nq)
+	qnorm := make([]float32, nq)
+	for q := 0; q < nq; q++ {
+		var s float64
+		for j, v := range queries[q*d : (q+1)*d] {
+			qt[j*nq+q] = v
+			s += float64(v) * float64(v)
+		}
+		qnorm[q] = float32(s)
+	}
+	qb := b.upload(qt)
+	defer qb.Release()
+	dots := b.buffer(bankChunk * nq)
+	defer dots.Release()
+	cands := b.buffer(len(bk.chunks) * nq * k)
+	defer cands.Release()
+	part := b.buffer(nq * k)
+	defer part.Release()
+	off := 0
+	for c, chunk := range bk.chunks {
+		rows := bk.rows[c]
+		b.matmul(chunk, 0, qb, 0, nq, dots, 0, rows, nq, d, nil, 0, 0, 0, 0)
+		b.run("nearest", []uint32{uint32(rows), uint32(nq), uint32(k), uint32(off)}, nq, nil, part, dots, bk.norms)
+		b.copy(part, 0, cands, c*nq*k, nq*k)
+		off += rows
+	}
+	all, err := b.read(cands, len(bk.chunks)*nq*k)
+	if err != nil {
+		return nil, fmt.Errorf("webgpu: nearest-neighbour search: %w", err)
+	}
+	out := make([]float32, nq*k)
+	for q := 0; q < nq; q++ {
+		dst := out[q*k : (q+1)*k]
+		for i := range dst {
+			dst[i] = float32(math.Inf(1))
+		}
+		for c := range bk.chunks {
+			for _, v := range all[(c*nq+q)*k : (c*nq+q+1)*k] {
+				insert(dst, v)
+			}
+		}
+		for i := range dst {
+			dst[i] = max(dst[i]+qnorm[q], 0)
+		}
+	}
+	return out, nil
+}
+
+// insert puts v into the ascending list s if it is smaller than the last.
+func insert(s []float32, v float32) {
+	n := len(s)
+	if v >= s[n-1] {
+		return
+	}
+	i := n - 1
+	for i > 0 && s[i-1] > v {
+		s[i] = s[i-1]
+		i--
+	}
+	s[i] = v
+}

@@ -1,0 +1,159 @@
+//go:build cgo && !js
+
+package webgpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/npy"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+// open returns a device, a software one included (lavapipe here), or
+// skips the test saying there is none.
+func open(t *testing.T) *Backend {
+	t.Helper()
+	b, err := New(Options{AllowCPUAdapter: true})
+	if errors.Is(err, ErrNoAdapter) {
+		t.Skipf("no WebGPU adapter on this machine (install mesa-vulkan-drivers for lavapipe): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("running on %s", b.Name())
+	return b
+}
+
+func rnd(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func same(t *testing.T, name string, gb compute.Backend, g compute.Tensor, cb compute.Backend, c compute.Tensor) {
+	t.Helper()
+	got, err := gb.Download(g)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	want, _ := cb.Download(c)
+	if fmt.Sprint(g.Shape()) != fmt.Sprint(c.Shape()) {
+		t.Fatalf("%s: shape %v, CPU %v", name, g.Shape(), c.Shape())
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: [%d] = %g, CPU %g", name, i, got[i], want[i])
+		}
+	}
+}
+
+// TestOpsMatchCPU runs every operator on the GPU and the CPU backend.
+func TestOpsMatchCPU(t *testing.T) {
+	g := open(t)
+	defer g.Close()
+	c := cpu.New(2)
+	r := rand.New(rand.NewPCG(1, 2))
+	both := func(shape []int) (compute.Tensor, compute.Tensor) {
+		d := rnd(r, compute.Size(shape))
+		return g.Upload(shape, d), c.Upload(shape, d)
+	}
+	x, xc := both([]int{2, 6, 13, 11})
+	relu6 := compute.Activation{Clamp: true, Min: 0, Max: 6}
+	for i, s := range []compute.ConvSpec{
+		{OutC: 70, InC: 6, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
+		{OutC: 9, InC: 6, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
+		{OutC: 6, InC: 6, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 0, PadB: 1, PadR: 1, Group: 6},
+		{OutC: 4, InC: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 2},
+	} {
+		w, bias := rnd(r, s.OutC*s.InC/s.Group*s.KH*s.KW), rnd(r, s.OutC)
+		same(t, fmt.Sprintf("conv %d", i), g, g.Conv(x, g.PrepareConv(s, w, bias), relu6), c, c.Conv(xc, c.PrepareConv(s, w, bias), relu6))
+	}
+	scale, shift := rnd(r, 6), rnd(r, 6)
+	same(t, "affine", g, g.Affine(x, scale, shift, compute.ReLU), c, c.Affine(xc, scale, shift, compute.ReLU))
+	same(t, "sigmoid", g, g.Sigmoid(x), c, c.Sigmoid(xc))
+	same(t, "activate", g, g.Activate(x, relu6), c, c.Activate(xc, relu6))
+	y, yc := both([]int{1, 6, 1, 1})
+	same(t, "add broadcast", g, g.Binary(compute.Add, x, y, []int{2, 6, 13, 11}), c, c.Binary(compute.Add, xc, yc, []int{2, 6, 13, 11}))
+	same(t, "mul same", g, g.Binary(compute.Mul, x, x, []int{2, 6, 13, 11}), c, c.Binary(compute.Mul, xc, xc, []int{2, 6, 13, 11}))
+	for _, p := range []compute.PoolSpec{
+		{Kind: compute.MaxPool, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{Kind: compute.AvgPool, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{Kind: compute.AvgPool, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CountIncludePad: true, PadB: 1, PadR: 1},
+	} {
+		same(t, fmt.Sprintf("pool %+v", p), g, g.Pool(x, p), c, c.Pool(xc, p))
+	}
+	same(t, "gap", g, g.GlobalAvgPool(x), c, c.GlobalAvgPool(xc))
+	same(t, "concat", g, g.Concat(1, []compute.Tensor{x, x}), c, c.Concat(1, []compute.Tensor{xc, xc}))
+	a, ac := both([]int{37, 70})
+	bm, bc := both([]int{70, 19})
+	same(t, "matmul", g, g.MatMul(a, bm), c, c.MatMul(ac, bc))
+	same(t, "transpose", g, g.Transpose2D(a), c, c.Transpose2D(ac))
+	same(t, "reshape", g, g.Reshape(a, []int{70, 37}), c, c.Reshape(ac, []int{70, 37}))
+
+	// Nearest neighbours over more than one bank chunk.
+	n, d, nq := bankChunk+300, 24, 150
+	vecs, qs := rnd(r, n*d), rnd(r, nq*d)
+	for _, k := range []int{1, 3} {
+		got, err := g.Nearest(g.PrepareBank(vecs, n, d), qs, nq, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := c.Nearest(c.PrepareBank(vecs, n, d), qs, nq, k)
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+float64(want[i])) {
+				t.Fatalf("nearest k=%d [%d]: %g, CPU %g", k, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestGoldenThroughWebGPU reproduces ONNX Runtime's outputs for both
+// shared models with the WebGPU backend.
+func TestGoldenThroughWebGPU(t *testing.T) {
+	g := open(t)
+	defer g.Close()
+	for _, net := range []struct{ dir, file string }{{"mobilenetv2", "mobilenetv2-layer3.onnx"}, {"resnet50v2", "resnet50v2-layer3.onnx"}} {
+		m, err := backbone.LoadFile(shared.Weights(t, net.file), backbone.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := m.NewExecutor(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, "input.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats, err := e.Run(x, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range feats {
+			want, _, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, f.Name+".npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var num, den float64
+			for i := range want {
+				dd := float64(f.Data[i]) - float64(want[i])
+				num += dd * dd
+				den += float64(want[i]) * float64(want[i])
+			}
+			rel := math.Sqrt(num / den)
+			t.Logf("%s %s: relative L2 error %.2e on %s", net.dir, f.Name, rel, g.Name())
+			if rel > 1e-4 {
+				t.Errorf("%s %s: relative L2 error %.2e, want < 1e-4", net.dir, f.Name, rel)
+			}
+		}
+	}
+}
