@@ -39,6 +39,7 @@ serve: site
 # side with ONNX Runtime in one run.
 bench: ortbench
 	$(GO) test -run '^$$' -bench 'Backbone' -benchtime 30x ./core/backbone
+	$(GO) test -run '^$$' -bench 'GEMM' -benchtime 5x ./core/compute/webgpu
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
 
 # In headless Chromium: wasm sizes, fit and predict per image, and the

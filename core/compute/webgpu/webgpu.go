@@ -262,3 +262,11 @@ func (b *Backend) copy(src *wgpu.Buffer, srcOff int, dst *wgpu.Buffer, dstOff in
 
 // f32 packs a float into a parameter word.
 func f32(v float32) uint32 { return math.Float32bits(v) }
+
+// Finish waits until every operation issued so far has run on the GPU.
+func (b *Backend) Finish() error {
+	probe := b.buffer(1)
+	defer probe.Destroy()
+	_, err := b.read(probe, 1)
+	return err
+}
