@@ -150,7 +150,48 @@ func TestBrowserEndToEnd(t *testing.T) {
 				}
 			}
 			compareNative(t, r.Bank, filepath.Join(weights, "mobilenetv2-layer3.onnx"), testPaths, scores)
+			compareWebGPU(t, url, r.Bank, testPaths, scores)
 		})
+	}
+}
+
+// compareWebGPU scores a few images in Chromium with the WebGPU backend
+// (SwiftShader here, minutes per dozen images, hence a few) on the bank
+// the CPU run saved: the scores must match the CPU backend's within 1e-4.
+func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScores []float32) {
+	picks := []int{0, len(images) - 1, len(images) / 2}
+	args := []string{filepath.Join("tools", "browsertest", "gpu.mjs"), url, bankPath}
+	for _, i := range picks {
+		args = append(args, images[i])
+	}
+	cmd := exec.Command("node", args...)
+	cmd.Stderr = os.Stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("WebGPU run: %v\n%s", err, raw)
+	}
+	var r struct {
+		Error  string    `json:"error"`
+		Engine string    `json:"engine"`
+		Scores []float64 `json:"scores"`
+		Ms     []float64 `json:"ms"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("WebGPU run output: %v\n%s", err, raw)
+	}
+	if strings.Contains(r.Error, "no GPU adapter") {
+		t.Logf("WebGPU in the browser skipped: %s", r.Error)
+		return
+	}
+	if r.Error != "" {
+		t.Fatalf("WebGPU in the browser: %s", r.Error)
+	}
+	for j, i := range picks {
+		rel := math.Abs(r.Scores[j]-float64(cpuScores[i])) / float64(cpuScores[i])
+		t.Logf("%s: %s score %g (CPU %g, relative %.1e, %.0f ms)", r.Engine, filepath.Base(images[i]), r.Scores[j], cpuScores[i], rel, r.Ms[j])
+		if rel > 1e-4 {
+			t.Errorf("WebGPU in the browser scores %s %g, the CPU backend %g", images[i], r.Scores[j], cpuScores[i])
+		}
 	}
 }
 

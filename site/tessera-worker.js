@@ -5,5 +5,8 @@ self.onmessage = (e) => self.tesseraPending.push(e);
 importScripts('wasm_exec.js');
 const go = new Go();
 WebAssembly.instantiateStreaming(fetch('tessera.wasm'), go.importObject)
-  .then((r) => go.run(r.instance))
+  .then((r) => {
+    self.wasm = r; // the WebGPU bindings read wasm memory through it
+    go.run(r.instance);
+  })
   .catch((err) => self.postMessage({ fatal: String(err) }));

@@ -26,7 +26,9 @@ try {
   const t0 = Date.now();
   await page.goto(url);
   await page.selectOption('#backend-select', backend);
-  await page.waitForSelector('#model-ready[data-ready="1"]', { state: 'attached', timeout: 120000 });
+  await page.waitForFunction(() => document.querySelector('#model-ready[data-ready="1"]') || /^Error/.test(document.querySelector('#status').textContent), null, { timeout: 120000 });
+  const status = await page.textContent('#status');
+  if (status.startsWith('Error')) throw new Error('loading the model: ' + status);
   out.readyMs = await page.evaluate(() => window.tesseraReadyMs);
   out.engine = await page.textContent('#backend');
 

@@ -13,7 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/compute/backends"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
@@ -47,14 +47,15 @@ func (e *engine) handle(op string, args js.Value, progress patchcore.Progress) (
 func (e *engine) init(args js.Value) (any, error) {
 	model := bytesOf(args.Get("model"))
 	name := args.Get("name").String()
-	switch b := args.Get("backend").String(); b {
-	case "", "auto", "cpu", "<undefined>":
-	case "webgpu":
-		return nil, errors.New("the WebGPU backend is not available in this build; use backend 'cpu' or 'auto'")
-	default:
-		return nil, fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", b)
+	kind := args.Get("backend").String()
+	if args.Get("backend").IsUndefined() {
+		kind = "auto"
 	}
-	x, err := patchcore.NewExtractor(model, name, backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	be, why, err := backends.Open(kind)
+	if err != nil {
+		return nil, err
+	}
+	x, err := patchcore.NewExtractor(model, name, backbone.Options{}, imageprep.ImageNet(), be)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func (e *engine) init(args js.Value) (any, error) {
 		layers = append(layers, l)
 	}
 	c, h, w := m.InputShape()
-	return map[string]any{"backend": x.Exec.Backend().Name(), "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
+	return map[string]any{"backend": x.Exec.Backend().Name(), "fallback": why, "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
 }
 
 func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {

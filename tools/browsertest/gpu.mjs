@@ -1,0 +1,36 @@
+// Scores images in headless Chromium through the JS API with the WebGPU
+// backend (SwiftShader on machines without a GPU), on a bank saved
+// earlier, so the scores can be set against the CPU backend's.
+// usage: node gpu.mjs URL BANK IMAGE... ; prints JSON.
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const [url, bankPath, ...images] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+const out = {};
+try {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => window.Tessera);
+  const b64 = (p) => fs.readFileSync(p).toString('base64');
+  Object.assign(out, await page.evaluate(async ({ bank, images }) => {
+    const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const t = await window.Tessera.loadBank(bytes(bank), { model: 'weights/mobilenetv2-layer3.onnx', backend: 'webgpu' });
+    const scores = [], ms = [];
+    for (const im of images) {
+      const r = await t.predict(new Blob([bytes(im)]));
+      scores.push(r.score);
+      ms.push(r.ms);
+    }
+    t.cancel();
+    return { engine: t.backend, scores, ms };
+  }, { bank: b64(bankPath), images: images.map(b64) }));
+} catch (e) {
+  out.error = String(e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
