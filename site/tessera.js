@@ -7,6 +7,9 @@
 //   const bytes = await t.saveBank();  // Uint8Array, the same format as the native CLI's
 //   const t2 = await Tessera.loadBank(bytes, {model});
 //
+// backend: 'webgpu' (navigator.gpu), 'cpu', or 'auto' (WebGPU on a real
+// GPU, else the CPU); t.backend says which runs.
+//
 // Images may be Blob/File (decoded by the engine exactly as natively),
 // ImageData, ImageBitmap, HTMLImageElement, HTMLCanvasElement or
 // OffscreenCanvas.
