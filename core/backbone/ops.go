@@ -33,18 +33,17 @@ type step struct {
 	output string
 	shape  []int // output shape
 
-	conv     compute.ConvSpec
-	weight   []float32 // Conv OIHW weights
-	bias     []float32
-	act      compute.Activation
-	scale    []float32 // BatchNormalization as a per-channel affine map
-	shift    []float32
-	pool     compute.PoolSpec
-	axis     int
-	target   []int64              // Reshape's target shape
-	consts   map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
-	gemm     gemmSpec
-	prepared compute.Weights
+	conv   compute.ConvSpec
+	weight []float32 // Conv OIHW weights
+	bias   []float32
+	act    compute.Activation
+	scale  []float32 // BatchNormalization as a per-channel affine map
+	shift  []float32
+	pool   compute.PoolSpec
+	axis   int
+	target []int64              // Reshape's target shape
+	consts map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
+	gemm   gemmSpec
 }
 
 type gemmSpec struct {

@@ -66,17 +66,7 @@ func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]floa
 
 func (b *Backend) nearestBlock(bk *bank, queries []float32, nq, k int, out []float32) {
 	d := bk.d
-	// B operand: the queries transposed, d x nq.
-	qt := make([]float32, d*nq)
-	qnorm := make([]float32, nq)
-	for q := 0; q < nq; q++ {
-		var s float64
-		for j, v := range queries[q*d : (q+1)*d] {
-			qt[j*nq+q] = v
-			s += float64(v) * float64(v)
-		}
-		qnorm[q] = float32(s)
-	}
+	qt, qnorm := compute.QueryColumns(queries, nq, d)
 	// cand[c] holds chunk c's k best (|b|^2 - 2 q.b) per query, ascending.
 	cand := make([][]float32, len(bk.chunks))
 	b.team.For(len(bk.chunks), func(c int) {
@@ -101,38 +91,10 @@ func (b *Backend) nearestBlock(bk *bank, queries []float32, nq, k int, out []flo
 				continue
 			}
 			for q, v := range row {
-				insert(best[q*k:(q+1)*k], nr-2*v)
+				compute.InsertSmallest(best[q*k:(q+1)*k], nr-2*v)
 			}
 		}
 		cand[c] = best
 	})
-	for q := 0; q < nq; q++ {
-		dst := out[q*k : (q+1)*k]
-		for i := range dst {
-			dst[i] = float32(math.Inf(1))
-		}
-		for _, best := range cand {
-			for _, v := range best[q*k : (q+1)*k] {
-				insert(dst, v)
-			}
-		}
-		for i := range dst {
-			// Rounding can push an exact match slightly below zero.
-			dst[i] = max(dst[i]+qnorm[q], 0)
-		}
-	}
-}
-
-// insert puts v into the ascending list s if it is smaller than the last.
-func insert(s []float32, v float32) {
-	n := len(s)
-	if v >= s[n-1] {
-		return
-	}
-	i := n - 1
-	for i > 0 && s[i-1] > v {
-		s[i] = s[i-1]
-		i--
-	}
-	s[i] = v
+	compute.MergeNearest(out, len(cand), func(c int) []float32 { return cand[c] }, qnorm, k)
 }

@@ -4,7 +4,6 @@ package webgpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/tessera/tessera/core/compute"
@@ -58,16 +57,7 @@ func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]floa
 	if len(queries) != nq*d {
 		return nil, fmt.Errorf("webgpu: %d query values for %d x %d", len(queries), nq, d)
 	}
-	qt := make([]float32, d*nq)
-	qnorm := make([]float32, nq)
-	for q := 0; q < nq; q++ {
-		var s float64
-		for j, v := range queries[q*d : (q+1)*d] {
-			qt[j*nq+q] = v
-			s += float64(v) * float64(v)
-		}
-		qnorm[q] = float32(s)
-	}
+	qt, qnorm := compute.QueryColumns(queries, nq, d)
 	qb := b.upload(qt)
 	defer qb.Release()
 	dots := b.buffer(bankChunk * nq)
@@ -89,33 +79,6 @@ func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]floa
 		return nil, fmt.Errorf("webgpu: nearest-neighbour search: %w", err)
 	}
 	out := make([]float32, nq*k)
-	for q := 0; q < nq; q++ {
-		dst := out[q*k : (q+1)*k]
-		for i := range dst {
-			dst[i] = float32(math.Inf(1))
-		}
-		for c := range bk.chunks {
-			for _, v := range all[(c*nq+q)*k : (c*nq+q+1)*k] {
-				insert(dst, v)
-			}
-		}
-		for i := range dst {
-			dst[i] = max(dst[i]+qnorm[q], 0)
-		}
-	}
+	compute.MergeNearest(out, len(bk.chunks), func(c int) []float32 { return all[c*nq*k : (c+1)*nq*k] }, qnorm, k)
 	return out, nil
-}
-
-// insert puts v into the ascending list s if it is smaller than the last.
-func insert(s []float32, v float32) {
-	n := len(s)
-	if v >= s[n-1] {
-		return
-	}
-	i := n - 1
-	for i > 0 && s[i-1] > v {
-		s[i] = s[i-1]
-		i--
-	}
-	s[i] = v
 }
