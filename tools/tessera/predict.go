@@ -102,16 +102,10 @@ func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
 	return patchcore.NewDetector(x, b)
 }
 
-// writeHeatmap saves the anomaly map over the prepared image. The colour
-// scale runs from 0 to twice the threshold (or the image's own maximum
-// when the bank has none), so the same colour means the same score.
+// writeHeatmap saves the anomaly map over the prepared image, on the
+// colour scale of segment.HotAt.
 func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Result) (string, error) {
-	hi := float32(2 * r.Threshold)
-	if hi <= 0 {
-		for _, v := range r.Map {
-			hi = max(hi, v)
-		}
-	}
+	hi := segment.HotAt(r.Threshold, r.Map)
 	// The parent folder keeps test/good/000.png and test/crack/000.png apart.
 	stem := filepath.Base(filepath.Dir(imagePath)) + "_" + strings.TrimSuffix(filepath.Base(imagePath), filepath.Ext(imagePath))
 	p := filepath.Join(dir, stem+"_heatmap.png")

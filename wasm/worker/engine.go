@@ -133,12 +133,7 @@ func (e *engine) predict(args js.Value) (any, error) {
 	}
 	r := rs[0]
 	b := e.det.Bank()
-	hi := float32(2 * b.Threshold)
-	if hi <= 0 {
-		for _, v := range r.Map {
-			hi = max(hi, v)
-		}
-	}
+	hi := segment.HotAt(b.Threshold, r.Map)
 	overlay := segment.Overlay(b.Prep.Prepare(img), r.Map, 0, hi)
 	return map[string]any{
 		"score": r.Score, "threshold": r.Threshold, "isAnomalous": r.IsAnomalous,

@@ -50,3 +50,16 @@ func Overlay(img *image.RGBA, m []float32, lo, hi float32) *image.RGBA {
 	}
 	return out
 }
+
+// HotAt is the map value drawn hottest: twice the decision threshold, so
+// the same colour means the same score on every image, or the map's own
+// maximum when there is no threshold.
+func HotAt(threshold float64, m []float32) float32 {
+	hi := float32(2 * threshold)
+	if hi <= 0 {
+		for _, v := range m {
+			hi = max(hi, v)
+		}
+	}
+	return hi
+}
