@@ -12,11 +12,15 @@ ADDR    ?= 127.0.0.1:8080
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 
 # The test command: vet, unit and end-to-end tests natively, the core's
-# tests again as js/wasm under Node, and the CPU-only build without cgo.
+# tests again as js/wasm under Node, the WebGPU backend's as js/wasm in
+# headless Chromium (SwiftShader), and the CPU-only build without cgo.
+# TESSERA_REQUIRE_WEBGPU=1 (set by .ci/run, which installs lavapipe)
+# turns a missing native adapter from a skip into a failure.
 test: vet ortbench browsertest site
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 ./...
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" $$(GOOS=js GOARCH=wasm $(GO) list ./core/... | grep -v /compute/webgpu)
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
 
 vet:
 	$(GO) vet ./...
