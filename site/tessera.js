@@ -8,7 +8,10 @@
 //   const t2 = await Tessera.loadBank(bytes, {model});
 //
 // backend: 'webgpu' (navigator.gpu), 'cpu', or 'auto' (WebGPU on a real
-// GPU, else the CPU); t.backend says which runs.
+// GPU, else the CPU); t.backend says which runs, and t.info.fallback why
+// it is not the GPU. With 'auto', a GPU that fails mid-run (device lost,
+// out of memory) is replaced by the CPU and the work goes on; t.backend
+// changes then.
 //
 // Images may be Blob/File (decoded by the engine exactly as natively),
 // ImageData, ImageBitmap, HTMLImageElement, HTMLCanvasElement or
@@ -34,6 +37,7 @@ export class Tessera {
         if (!p) return;
         if (m.progress) return p.onProgress?.(m.progress);
         this.#pending.delete(m.id);
+        if (m.backend && this.info) Object.assign(this.info, { backend: m.backend, fallback: m.fallback });
         m.ok ? p.resolve(m.result) : p.reject(new Error(m.error));
       };
       this.#worker.onerror = (e) => reject(new Error('Tessera worker: ' + e.message));

@@ -17,11 +17,12 @@ import (
 // its figures would say nothing.
 func BenchmarkBackbone(b *testing.B) {
 	for _, kind := range []string{"cpu", "auto"} {
-		be, why, err := backends.Open(kind)
-		if err != nil || (kind == "auto" && why != "") {
-			b.Logf("%s: %v %s", kind, err, why)
+		c, err := backends.Open(kind)
+		if err != nil || (kind == "auto" && c.Why != "") {
+			b.Logf("%s: %v %s", kind, err, c.Why)
 			continue
 		}
+		be := c.Backend
 		kind = strings.Fields(be.Name())[0]
 		for _, net := range nets {
 			b.Run(kind+"/"+net.dir, func(b *testing.B) { benchBackbone(b, be, net.file) })

@@ -1,6 +1,7 @@
 package backbone
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,11 +11,21 @@ import (
 // Executor runs a Model on one backend; the model's weights are prepared
 // for that backend once, when the Executor is made.
 type Executor struct {
-	m       *Model
-	b       compute.Backend
-	weights map[*step]compute.Weights
-	consts  map[*step]map[int]compute.Tensor
-	reads   map[string]int // how many steps read each tensor
+	m        *Model
+	b        compute.Backend
+	weights  map[*step]compute.Weights
+	consts   map[*step]map[int]compute.Tensor
+	reads    map[string]int // how many steps read each tensor
+	fallback *Fallback
+}
+
+// Fallback moves an Executor to another backend when its own fails as a
+// device (compute.ErrDevice: lost, out of memory, a kernel the driver
+// cannot build), so the work goes on there. Open makes that backend; Log,
+// if set, is told what happened.
+type Fallback struct {
+	Open func() (compute.Backend, error)
+	Log  func(msg string)
 }
 
 // Feature is one extracted layer: an N x C x H x W tensor.
@@ -26,41 +37,91 @@ type Feature struct {
 
 // NewExecutor prepares m's weights on b.
 func (m *Model) NewExecutor(b compute.Backend) (*Executor, error) {
-	e := &Executor{m: m, b: b, weights: map[*step]compute.Weights{}, consts: map[*step]map[int]compute.Tensor{}, reads: map[string]int{}}
+	e := &Executor{m: m, reads: map[string]int{}}
 	for _, s := range m.steps {
 		for _, in := range s.inputs {
 			e.reads[in]++
 		}
+	}
+	if err := e.prepare(b); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// prepare lays the model's weights and constants out on b and makes b the
+// executor's backend.
+func (e *Executor) prepare(b compute.Backend) error {
+	weights, consts := map[*step]compute.Weights{}, map[*step]map[int]compute.Tensor{}
+	for _, s := range e.m.steps {
 		if s.op == "Conv" {
-			e.weights[s] = b.PrepareConv(s.conv, s.weight, s.bias)
+			weights[s] = b.PrepareConv(s.conv, s.weight, s.bias)
 		}
 		if len(s.consts) > 0 {
-			e.consts[s] = map[int]compute.Tensor{}
+			consts[s] = map[int]compute.Tensor{}
 			for i, t := range s.consts {
 				shape := t.Shape
 				if len(shape) == 0 {
 					shape = []int{1}
 				}
-				e.consts[s][i] = b.Upload(shape, t.Float)
+				consts[s][i] = b.Upload(shape, t.Float)
 			}
 		}
 	}
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("backbone: preparing weights on %s: %w", b.Name(), err)
+		return fmt.Errorf("backbone: preparing weights on %s: %w", b.Name(), err)
 	}
-	return e, nil
+	e.b, e.weights, e.consts = b, weights, consts
+	return nil
 }
 
 // Backend returns the backend the executor runs on.
 func (e *Executor) Backend() compute.Backend { return e.b }
+
+// SetFallback names the backend to move to when the executor's own fails
+// as a device; nil (the default) lets such failures reach the caller.
+func (e *Executor) SetFallback(f *Fallback) { e.fallback = f }
+
+// Failover moves the executor to its fallback backend after cause, a
+// device failure of the current one, and prepares the weights there. It
+// returns cause itself when cause is not a device failure or there is no
+// fallback (left): the caller should then give up.
+func (e *Executor) Failover(cause error) error {
+	f := e.fallback
+	if f == nil || !errors.Is(cause, compute.ErrDevice) {
+		return cause
+	}
+	e.fallback = nil
+	old := e.b
+	nb, err := f.Open()
+	if err == nil {
+		err = e.prepare(nb)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (and moving off it failed: %v)", cause, err)
+	}
+	if c, ok := old.(interface{ Close() }); ok {
+		c.Close() // free what is left of the failed device's memory
+	}
+	if f.Log != nil {
+		f.Log(fmt.Sprintf("%s failed (%v); continuing on %s", old.Name(), cause, nb.Name()))
+	}
+	return nil
+}
 
 // Model returns the model the executor runs.
 func (e *Executor) Model() *Model { return e.m }
 
 // Run extracts the model's layers from a batch of preprocessed images,
 // x being N x C x H x W row-major float32.
+// A device failure moves the executor to its fallback, if it has one, and
+// the batch runs again there.
 func (e *Executor) Run(x []float32, shape []int) ([]Feature, error) {
-	return e.run(x, shape, nil)
+	feats, err := e.run(x, shape, nil)
+	if err != nil && e.Failover(err) == nil {
+		return e.run(x, shape, nil)
+	}
+	return feats, err
 }
 
 // run is Run with an optional observer told each step's duration (the

@@ -8,7 +8,23 @@
 // Download rather than per operation.
 package compute
 
-import "math"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrDevice marks a failure of the device rather than of the work: the
+// same work can be run again on another backend. Backends wrap it, or
+// one of the errors below, in what Err, Download and Nearest return.
+var ErrDevice = errors.New("device failure")
+
+// ErrDeviceLost is a device that stopped working (a driver reset, a
+// removed GPU, a destroyed device); nothing it held survives.
+var ErrDeviceLost = fmt.Errorf("%w: device lost", ErrDevice)
+
+// ErrOutOfMemory is a device that cannot hold the work's buffers.
+var ErrOutOfMemory = fmt.Errorf("%w: out of device memory", ErrDevice)
 
 // Tensor is a dense, row-major float32 tensor owned by a Backend.
 type Tensor interface {

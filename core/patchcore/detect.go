@@ -15,6 +15,7 @@ type Detector struct {
 	x       *Extractor
 	bank    *bank.Bank
 	nn      compute.Bank
+	nnOn    compute.Backend // the backend nn was prepared on
 	timings Timings
 }
 
@@ -50,8 +51,7 @@ func NewDetector(x *Extractor, b *bank.Bank) (*Detector, error) {
 	if b.N == 0 || b.D != b.Embed.TargetDim {
 		return nil, fmt.Errorf("patchcore: bank holds %d vectors of %d values (embedding size %d)", b.N, b.D, b.Embed.TargetDim)
 	}
-	nn := x.Exec.Backend().PrepareBank(b.Vectors, b.N, b.D)
-	return &Detector{x: x, bank: b, nn: nn}, nil
+	return &Detector{x: x, bank: b}, nil
 }
 
 // Bank returns the detector's bank.
@@ -88,12 +88,32 @@ func (d *Detector) Predict(imgs []image.Image) ([]*Result, error) {
 	return out, nil
 }
 
+// nearest returns each patch's k smallest distances to the bank, on the
+// extractor's backend. The bank is laid out there on first use, and again
+// after a device failure has moved the extractor to its fallback.
+func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
+	b := d.bank
+	for {
+		be := d.x.Exec.Backend()
+		if d.nnOn != be {
+			d.nn, d.nnOn = be.PrepareBank(b.Vectors, b.N, b.D), be
+		}
+		dists, err := be.Nearest(d.nn, patches, n, b.K)
+		if err == nil {
+			return dists, nil
+		}
+		if d.x.Exec.Failover(err) != nil {
+			return nil, err
+		}
+	}
+}
+
 // score turns one image's patch vectors into a Result.
 func (d *Detector) score(patches []float32, withMap bool) (*Result, error) {
 	b := d.bank
 	n := len(patches) / b.D
 	t0 := time.Now()
-	dists, err := d.x.Exec.Backend().Nearest(d.nn, patches, n, b.K)
+	dists, err := d.nearest(patches, n)
 	if err != nil {
 		return nil, fmt.Errorf("patchcore: nearest-neighbour search: %w", err)
 	}

@@ -2,6 +2,7 @@ package patchcore_test
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -25,6 +27,15 @@ func extractor(t *testing.T, model string) *patchcore.Extractor {
 		t.Fatal(err)
 	}
 	return x
+}
+
+// searchFails is a CPU backend whose device runs out of memory in every
+// nearest-neighbour search.
+type searchFails struct{ compute.Backend }
+
+func (searchFails) Name() string { return "search-fails test device" }
+func (searchFails) Nearest(compute.Bank, []float32, int, int) ([]float32, error) {
+	return nil, fmt.Errorf("test device: %w", compute.ErrOutOfMemory)
 }
 
 func images(paths []string) []patchcore.Image {
@@ -134,6 +145,42 @@ func TestHazelnutEndToEnd(t *testing.T) {
 		if res2[i].Score != res[i].Score {
 			t.Errorf("image %d: %g after reload, %g before", i, res2[i].Score, res[i].Score)
 		}
+	}
+
+	// A device that runs out of memory in the search moves the detector to
+	// the fallback, with the same scores; without one the error surfaces.
+	lean := func() *patchcore.Extractor {
+		x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), searchFails{cpu.New(0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	x3 := lean()
+	var logged string
+	x3.Exec.SetFallback(&backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }, Log: func(m string) { logged = m }})
+	det3, err := patchcore.NewDetector(x3, b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res3, err := det3.Predict(imgs[:3])
+	if err != nil {
+		t.Fatalf("with a fallback: %v", err)
+	}
+	for i := range res3 {
+		if res3[i].Score != res[i].Score {
+			t.Errorf("image %d: %g after failover, %g before", i, res3[i].Score, res[i].Score)
+		}
+	}
+	if !strings.Contains(logged, "out of device memory") {
+		t.Errorf("failover log %q", logged)
+	}
+	det4, err := patchcore.NewDetector(lean(), b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := det4.Predict(imgs[:1]); !errors.Is(err, compute.ErrOutOfMemory) {
+		t.Errorf("without a fallback: %v, want out of device memory", err)
 	}
 
 	// A bank from another model is refused by name.

@@ -62,7 +62,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		be, err := openBackend(mf.backend, stderr)
+		// No fallback: a figure must come from the backend it is labelled with.
+		be, _, err := openBackend(mf.backend, stderr)
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}

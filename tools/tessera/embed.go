@@ -76,7 +76,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
-	be, err := openBackend(mf.backend, stderr)
+	be, fb, err := openBackend(mf.backend, stderr)
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
@@ -84,6 +84,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
+	e.SetFallback(fb)
 	var feats []backbone.Feature
 	if *in != "" {
 		x, shape, err := npy.ReadFile(*in)
@@ -144,16 +145,22 @@ func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, ba
 }
 
 // openBackend opens the backend the flag names and says which one runs.
-func openBackend(kind string, stderr io.Writer) (compute.Backend, error) {
-	b, why, err := backends.Open(kind)
+// With "auto" on a GPU it also returns the fallback, which says on stderr
+// when it is taken.
+func openBackend(kind string, stderr io.Writer) (compute.Backend, *backbone.Fallback, error) {
+	c, err := backends.Open(kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if why != "" {
-		fmt.Fprintln(stderr, "backend:", why)
+	if c.Why != "" {
+		fmt.Fprintln(stderr, "backend:", c.Why)
 	}
-	fmt.Fprintln(stderr, "backend:", b.Name())
-	return b, nil
+	fmt.Fprintln(stderr, "backend:", c.Backend.Name())
+	var fb *backbone.Fallback
+	if c.Fallback != nil {
+		fb = &backbone.Fallback{Open: c.Fallback, Log: func(msg string) { fmt.Fprintln(stderr, "backend:", msg) }}
+	}
+	return c.Backend, fb, nil
 }
 
 // safeName keeps a tensor name usable as a file name.

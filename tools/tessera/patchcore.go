@@ -48,11 +48,16 @@ func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
 		return nil, err
 	}
 	opts := backbone.Options{Layers: splitList(m.layers), Height: m.crop, Width: m.crop}
-	b, err := openBackend(m.backend, m.log)
+	b, fb, err := openBackend(m.backend, m.log)
 	if err != nil {
 		return nil, err
 	}
-	return patchcore.LoadExtractor(path, opts, m.prep(), b)
+	x, err := patchcore.LoadExtractor(path, opts, m.prep(), b)
+	if err != nil {
+		return nil, err
+	}
+	x.Exec.SetFallback(fb)
+	return x, nil
 }
 
 // fileImages turns paths into lazily loaded images.

@@ -24,6 +24,8 @@ import (
 type engine struct {
 	x   *patchcore.Extractor
 	det *patchcore.Detector
+	// fallback says why the backend running is not the one asked for.
+	fallback string
 }
 
 func (e *engine) handle(op string, args js.Value, progress patchcore.Progress) (any, error) {
@@ -51,22 +53,28 @@ func (e *engine) init(args js.Value) (any, error) {
 	if args.Get("backend").IsUndefined() {
 		kind = "auto"
 	}
-	be, why, err := backends.Open(kind)
+	choice, err := backends.Open(kind)
 	if err != nil {
 		return nil, err
 	}
-	x, err := patchcore.NewExtractor(model, name, backbone.Options{}, imageprep.ImageNet(), be)
+	x, err := patchcore.NewExtractor(model, name, backbone.Options{}, imageprep.ImageNet(), choice.Backend)
 	if err != nil {
 		return nil, err
 	}
-	e.x, e.det = x, nil
+	if choice.Fallback != nil {
+		x.Exec.SetFallback(&backbone.Fallback{Open: choice.Fallback, Log: func(msg string) {
+			e.fallback = msg
+			js.Global().Get("console").Call("warn", "Tessera: "+msg)
+		}})
+	}
+	e.x, e.det, e.fallback = x, nil, choice.Why
 	m := x.Exec.Model()
 	layers := []any{}
 	for _, l := range m.Layers() {
 		layers = append(layers, l)
 	}
 	c, h, w := m.InputShape()
-	return map[string]any{"backend": x.Exec.Backend().Name(), "fallback": why, "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
+	return map[string]any{"backend": x.Exec.Backend().Name(), "fallback": choice.Why, "layers": layers, "input": []any{c, h, w}, "gflops": m.FLOPs() / 1e9}, nil
 }
 
 func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {

@@ -6,7 +6,9 @@
 // backbone, the coreset, the search) runs here, off the page's thread.
 //
 // Requests are {id, op, args}; replies are {id, ok: true, result} or
-// {id, ok: false, error}, with {id, progress} messages in between.
+// {id, ok: false, error}, with {id, progress} messages in between. Once a
+// model is loaded, replies also carry backend (the one that runs now) and
+// fallback (why it is not the one asked for, if it is not).
 package main
 
 import (
@@ -51,9 +53,12 @@ func serve(e *engine, req js.Value) {
 		reply(map[string]any{"progress": map[string]any{"stage": stage, "done": done, "total": total}})
 	}
 	res, err := e.handle(req.Get("op").String(), req.Get("args"), progress)
+	v := map[string]any{"ok": true, "result": res}
 	if err != nil {
-		reply(map[string]any{"ok": false, "error": err.Error()})
-		return
+		v = map[string]any{"ok": false, "error": err.Error()}
 	}
-	reply(map[string]any{"ok": true, "result": res})
+	if e.x != nil {
+		v["backend"], v["fallback"] = e.x.Exec.Backend().Name(), e.fallback
+	}
+	reply(v)
 }

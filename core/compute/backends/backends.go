@@ -11,25 +11,39 @@ import (
 	"github.com/tessera/tessera/core/compute/webgpu"
 )
 
-// Open returns the backend for kind, and when "auto" fell back to the
-// CPU, the reason.
-func Open(kind string) (b compute.Backend, fallback string, err error) {
+// Choice is an opened backend and what to do when it fails.
+type Choice struct {
+	Backend compute.Backend
+	// Why says why "auto" did not take the GPU; empty when it did, or
+	// when the user named the backend.
+	Why string
+	// Fallback opens the backend to move to when Backend fails as a device
+	// mid-run (compute.ErrDevice): the CPU when "auto" took the GPU. It is
+	// nil where the user forced a backend, whose failures are errors.
+	Fallback func() (compute.Backend, error)
+}
+
+// Open returns the backend for kind.
+func Open(kind string) (Choice, error) {
+	var opts webgpu.Options
+	onCPU := func() (compute.Backend, error) { return cpu.New(0), nil }
 	switch kind {
 	case "cpu":
-		return cpu.New(0), "", nil
+		return Choice{Backend: cpu.New(0)}, nil
 	case "webgpu":
 		// Forced: a software adapter is accepted, and failure is an error.
-		g, err := webgpu.Open(webgpu.Options{AllowCPUAdapter: true})
+		opts.AllowCPUAdapter = true
+		g, err := webgpu.Open(opts)
 		if err != nil {
-			return nil, "", fmt.Errorf("backend webgpu: %w", err)
+			return Choice{}, fmt.Errorf("backend webgpu: %w", err)
 		}
-		return g, "", nil
+		return Choice{Backend: g}, nil
 	case "auto", "":
-		g, err := webgpu.Open(webgpu.Options{})
+		g, err := webgpu.Open(opts)
 		if err != nil {
-			return cpu.New(0), fmt.Sprintf("using the CPU: %v", err), nil
+			return Choice{Backend: cpu.New(0), Why: fmt.Sprintf("using the CPU: %v", err)}, nil
 		}
-		return g, "", nil
+		return Choice{Backend: g, Fallback: onCPU}, nil
 	}
-	return nil, "", fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", kind)
+	return Choice{}, fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", kind)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/tessera/tessera/core/compute"
 )
 
 // kernel is a compiled compute pipeline with its explicit layout: inputs
@@ -17,18 +18,47 @@ type kernel struct {
 	inputs   int
 }
 
-// kernelFor compiles kernels/<name>.wgsl on first use.
-func (b *Backend) kernelFor(name string, inputs int) (*kernel, error) {
-	if k, ok := b.pipelines[name]; ok {
-		return k, nil
+// kernelInputs is each kernel's number of read-only input buffers.
+var kernelInputs = map[string]int{
+	"affine": 2, "binary": 2, "depthwise": 3, "gap": 1, "im2col": 1,
+	"matmul": 3, "nearest": 2, "pool": 1, "transpose": 1,
+}
+
+// compileKernels compiles every kernel in kernels/.
+func (b *Backend) compileKernels() error {
+	srcs := map[string]string{}
+	for name := range kernelInputs {
+		src, err := kernelFS.ReadFile("kernels/" + name + ".wgsl")
+		if err != nil {
+			return fmt.Errorf("webgpu: no kernel %s", name)
+		}
+		srcs[name] = string(src)
 	}
-	src, err := kernelFS.ReadFile("kernels/" + name + ".wgsl")
-	if err != nil {
-		return nil, fmt.Errorf("webgpu: no kernel %s", name)
+	return b.compileSources(srcs)
+}
+
+// compileSources compiles kernels from their WGSL source, each in its
+// own error scope so that a browser's late error names its kernel.
+func (b *Backend) compileSources(srcs map[string]string) error {
+	for name, src := range srcs {
+		b.beginScope()
+		err := b.compile(name, src, kernelInputs[name])
+		if serr := b.endScope(); err == nil && serr != nil {
+			err = fmt.Errorf("webgpu: compiling kernel %s: %w", name, serr)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	mod, err := b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: string(src)}})
+	return nil
+}
+
+// compile builds a kernel's pipeline from WGSL source. A failure is the
+// driver's: the same source compiles elsewhere.
+func (b *Backend) compile(name, src string, inputs int) error {
+	mod, err := b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src}})
 	if err != nil {
-		return nil, fmt.Errorf("webgpu: compiling kernel %s: %w", name, err)
+		return fmt.Errorf("webgpu: compiling kernel %s: %w: %v", name, compute.ErrDevice, err)
 	}
 	defer mod.Release()
 	var entries []wgpu.BindGroupLayoutEntry
@@ -42,21 +72,20 @@ func (b *Backend) kernelFor(name string, inputs int) (*kernel, error) {
 	)
 	bgl, err := b.device.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
 	if err != nil {
-		return nil, fmt.Errorf("webgpu: kernel %s layout: %w", name, err)
+		return fmt.Errorf("webgpu: kernel %s layout: %w: %v", name, compute.ErrDevice, err)
 	}
 	pl, err := b.device.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: name, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
 	if err != nil {
-		return nil, fmt.Errorf("webgpu: kernel %s pipeline layout: %w", name, err)
+		return fmt.Errorf("webgpu: kernel %s pipeline layout: %w: %v", name, compute.ErrDevice, err)
 	}
 	defer pl.Release()
 	p, err := b.device.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
 		Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"}})
 	if err != nil {
-		return nil, fmt.Errorf("webgpu: kernel %s pipeline: %w", name, err)
+		return fmt.Errorf("webgpu: kernel %s pipeline: %w: %v", name, compute.ErrDevice, err)
 	}
-	k := &kernel{pipeline: p, layout: bgl, inputs: inputs}
-	b.pipelines[name] = k
-	return k, nil
+	b.pipelines[name] = &kernel{pipeline: p, layout: bgl, inputs: inputs}
+	return nil
 }
 
 // run dispatches a kernel over total invocations (256 per workgroup, the
@@ -66,18 +95,15 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	if b.Err() != nil {
 		return
 	}
-	k, err := b.kernelFor(name, len(in))
-	if err != nil {
-		b.fail(err)
-		return
-	}
+	k := b.pipelines[name]
+	b.beginScope()
 	for len(params)%4 != 0 {
 		params = append(params, 0) // uniform blocks are 16-byte aligned
 	}
 	ub, err := b.device.CreateBufferInit(&wgpu.BufferInitDescriptor{Label: name + " params", Contents: wgpu.ToBytes(params),
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
 	if err != nil {
-		b.fail(err)
+		b.failDevice("kernel "+name+" parameters", err)
 		return
 	}
 	defer ub.Release()
@@ -87,7 +113,7 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	}
 	bg, err := b.device.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: name, Layout: k.layout, Entries: entries})
 	if err != nil {
-		b.fail(fmt.Errorf("webgpu: kernel %s bind group: %w", name, err))
+		b.failDevice("kernel "+name+" bind group", err)
 		return
 	}
 	defer bg.Release()
@@ -100,7 +126,7 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	}
 	enc, err := b.device.CreateCommandEncoder(nil)
 	if err != nil {
-		b.fail(err)
+		b.failDevice("kernel "+name, err)
 		return
 	}
 	defer enc.Release()
@@ -112,7 +138,7 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	pass.Release()
 	cmd, err := enc.Finish(nil)
 	if err != nil {
-		b.fail(fmt.Errorf("webgpu: kernel %s: %w", name, err))
+		b.failDevice("kernel "+name, err)
 		return
 	}
 	b.queue.Submit(cmd)

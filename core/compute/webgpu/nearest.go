@@ -59,13 +59,13 @@ func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]floa
 	}
 	qt, qnorm := compute.QueryColumns(queries, nq, d)
 	qb := b.upload(qt)
-	defer qb.Release()
+	defer b.free(qb)
 	dots := b.buffer(bankChunk * nq)
-	defer dots.Release()
+	defer b.free(dots)
 	cands := b.buffer(len(bk.chunks) * nq * k)
-	defer cands.Release()
+	defer b.free(cands)
 	part := b.buffer(nq * k)
-	defer part.Release()
+	defer b.free(part)
 	off := 0
 	for c, chunk := range bk.chunks {
 		rows := bk.rows[c]

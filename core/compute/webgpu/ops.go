@@ -59,7 +59,7 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 	var cols *wgpu.Buffer
 	if !pointwise {
 		cols = b.buffer(k * ohw)
-		defer cols.Release()
+		defer b.free(cols)
 	}
 	for img := 0; img < n; img++ {
 		for g := 0; g < s.Group; g++ {
@@ -99,7 +99,7 @@ func (b *Backend) affine(x *Tensor, ss []float32, act compute.Activation, mode u
 		}
 	}
 	ssb := b.upload(ss)
-	defer ssb.Release()
+	defer b.free(ssb)
 	flags, lo, hi := actFlags(act)
 	total := compute.Size(x.shape)
 	b.run("affine", []uint32{uint32(c), uint32(plane), uint32(total), flags, f32(lo), f32(hi), mode}, total, nil, out.buf, x.buf, ssb)

@@ -28,20 +28,27 @@ type Options struct {
 	// AllowCPUAdapter accepts a software adapter (lavapipe, SwiftShader):
 	// exact but slow, for tests. Without it such an adapter is refused.
 	AllowCPUAdapter bool
+	// MemoryLimit caps the bytes of buffers the backend holds at once; 0
+	// leaves only the device's own limits. Work that needs more fails with
+	// compute.ErrOutOfMemory, as it would on a device that ran out.
+	MemoryLimit int64
 }
 
 // Backend is the WebGPU implementation of compute.Backend.
 type Backend struct {
-	instance *wgpu.Instance
-	adapter  *wgpu.Adapter
-	device   *wgpu.Device
-	queue    *wgpu.Queue
-	info     wgpu.AdapterInfo
-	limits   wgpu.Limits
+	host   // the platform's handles: wgpu-native's instance, or the browser's device
+	device *wgpu.Device
+	queue  *wgpu.Queue
+	info   wgpu.AdapterInfo
+	limits wgpu.Limits
 
-	mu        sync.Mutex
-	err       error
 	pipelines map[string]*kernel
+
+	mu    sync.Mutex
+	err   error
+	sizes map[*wgpu.Buffer]uint64 // live buffers, for MemoryLimit
+	held  uint64
+	limit uint64
 }
 
 // Tensor is a GPU tensor: a shape and a storage buffer.
@@ -55,7 +62,8 @@ func (t *Tensor) Shape() []int { return t.shape }
 // ErrNoAdapter is returned when no usable GPU adapter exists.
 var ErrNoAdapter = errors.New("webgpu: no GPU adapter")
 
-// New opens the first suitable adapter and a device on it.
+// New opens the first suitable adapter and a device on it, and compiles
+// every kernel, so that a driver that cannot run them is found here.
 func New(opts Options) (b *Backend, err error) {
 	defer func() {
 		// wgpu-native reports some failures by panicking through cgo.
@@ -63,28 +71,20 @@ func New(opts Options) (b *Backend, err error) {
 			b, err = nil, fmt.Errorf("webgpu: %v", r)
 		}
 	}()
-	// A nil descriptor: with one, wgpu-native v0.23's instance extras reach
-	// the driver partly uninitialised and its GL probe panicked
-	// ("Unknown gles3 minor version") in our tests.
-	inst := wgpu.CreateInstance(nil)
-	if inst == nil {
-		return nil, fmt.Errorf("%w: this browser has no WebGPU", ErrNoAdapter)
-	}
-	ad, err := pickAdapter(inst, opts.AllowCPUAdapter)
-	if err != nil {
-		inst.Release()
+	if err := checkHost(); err != nil {
 		return nil, err
 	}
-	info := ad.GetInfo()
-	lim := ad.GetLimits().Limits
-	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "tessera", RequiredLimits: &wgpu.RequiredLimits{Limits: lim}})
-	if err != nil {
-		ad.Release()
-		inst.Release()
-		return nil, fmt.Errorf("webgpu: requesting a device on %s: %w", info.Name, err)
+	b = &Backend{pipelines: map[string]*kernel{}, sizes: map[*wgpu.Buffer]uint64{}, limit: uint64(max(opts.MemoryLimit, 0))}
+	if err := b.open(opts.AllowCPUAdapter); err != nil {
+		return nil, err
 	}
-	return &Backend{instance: inst, adapter: ad, device: dev, queue: dev.GetQueue(), info: info,
-		limits: dev.GetLimits().Limits, pipelines: map[string]*kernel{}}, nil
+	b.queue = b.device.GetQueue()
+	b.limits = b.device.GetLimits().Limits
+	if err := b.compileKernels(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
 }
 
 // Open is New as a compute.Backend.
@@ -96,16 +96,16 @@ func Open(opts Options) (compute.Backend, error) {
 	return b, nil
 }
 
-// Close releases the device.
+// Close destroys the device, freeing its memory now; the backend must not
+// be used again.
 func (b *Backend) Close() {
 	for _, k := range b.pipelines {
 		k.pipeline.Release()
 		k.layout.Release()
 	}
+	b.pipelines = nil
 	b.queue.Release()
-	b.device.Release()
-	b.adapter.Release()
-	b.instance.Release()
+	b.closeHost()
 }
 
 func (b *Backend) Name() string {
@@ -136,17 +136,73 @@ func (b *Backend) fail(err error) {
 	b.mu.Unlock()
 }
 
-func (b *Backend) buffer(n int) *wgpu.Buffer {
-	size := uint64(max(4*n, 16))
-	buf, err := b.device.CreateBuffer(&wgpu.BufferDescriptor{
-		Size:  (size + 3) &^ 3,
-		Usage: wgpu.BufferUsageStorage | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst,
-	})
-	if err != nil {
-		b.fail(fmt.Errorf("webgpu: allocating %d bytes: %w", size, err))
+// failDevice records an error a wgpu call returned. Kernels and buffer
+// sizes are checked before they reach the device, so such an error is the
+// device's (an allocation it could not make, a lost device), and the work
+// can be done elsewhere.
+func (b *Backend) failDevice(what string, err error) {
+	b.fail(fmt.Errorf("webgpu: %s: %w: %v", what, compute.ErrDevice, err))
+}
+
+// newBuffer makes a buffer of size bytes, within the device's limits and
+// the backend's memory limit.
+func (b *Backend) newBuffer(size uint64, usage wgpu.BufferUsage) *wgpu.Buffer {
+	size = (max(size, 16) + 3) &^ 3
+	if usage&wgpu.BufferUsageStorage != 0 && (size > b.limits.MaxBufferSize || size > b.limits.MaxStorageBufferBindingSize) {
+		b.fail(fmt.Errorf("webgpu: a %s buffer is larger than the device allows (%s): %w",
+			mib(size), mib(min(b.limits.MaxBufferSize, b.limits.MaxStorageBufferBindingSize)), compute.ErrOutOfMemory))
 		return nil
 	}
+	b.mu.Lock()
+	over := b.limit > 0 && b.held+size > b.limit
+	held := b.held
+	b.mu.Unlock()
+	if over {
+		b.fail(fmt.Errorf("webgpu: a %s buffer on top of %s held passes the memory limit of %s: %w",
+			mib(size), mib(held), mib(b.limit), compute.ErrOutOfMemory))
+		return nil
+	}
+	b.beginScope()
+	buf, err := b.device.CreateBuffer(&wgpu.BufferDescriptor{Size: size, Usage: usage})
+	if err != nil {
+		b.failDevice(fmt.Sprintf("allocating %s", mib(size)), err)
+		return nil
+	}
+	b.mu.Lock()
+	b.sizes[buf] = size
+	b.held += size
+	b.mu.Unlock()
 	return buf
+}
+
+// free destroys a buffer now (Release alone is a no-op in browsers).
+func (b *Backend) free(buf *wgpu.Buffer) {
+	if buf == nil {
+		return
+	}
+	b.mu.Lock()
+	b.held -= b.sizes[buf]
+	delete(b.sizes, buf)
+	b.mu.Unlock()
+	buf.Destroy()
+	buf.Release()
+}
+
+// Held is the bytes of buffers the backend holds now.
+func (b *Backend) Held() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return int64(b.held)
+}
+
+func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// buffer makes a storage buffer of n floats.
+func (b *Backend) buffer(n int) *wgpu.Buffer {
+	if b.Err() != nil {
+		return nil
+	}
+	return b.newBuffer(uint64(4*n), wgpu.BufferUsageStorage|wgpu.BufferUsageCopySrc|wgpu.BufferUsageCopyDst)
 }
 
 func (b *Backend) alloc(shape []int) *Tensor {
@@ -157,7 +213,7 @@ func (b *Backend) upload(data []float32) *wgpu.Buffer {
 	buf := b.buffer(len(data))
 	if buf != nil && len(data) > 0 {
 		if err := b.queue.WriteBuffer(buf, 0, wgpu.ToBytes(data)); err != nil {
-			b.fail(err)
+			b.failDevice("uploading", err)
 		}
 	}
 	return buf
@@ -167,51 +223,55 @@ func (b *Backend) Upload(shape []int, data []float32) compute.Tensor {
 	return &Tensor{shape: append([]int(nil), shape...), buf: b.upload(data)}
 }
 
-// read copies n floats from a buffer back to the host.
-func (b *Backend) read(src *wgpu.Buffer, n int) ([]float32, error) {
+// read copies n floats from a buffer back to the host. It is where the
+// device's failures since the last read come to light.
+func (b *Backend) read(src *wgpu.Buffer, n int) (out []float32, err error) {
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	size := uint64(4 * n)
-	if size == 0 {
+	if n == 0 {
 		return nil, nil
 	}
-	staging, err := b.device.CreateBuffer(&wgpu.BufferDescriptor{Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
-	if err != nil {
+	defer func() {
+		// A lost device makes the browser's getMappedRange throw.
+		if r := recover(); r != nil {
+			b.failDevice("reading back", fmt.Errorf("%v", r))
+			out, err = nil, b.Err()
+		}
+	}()
+	size := uint64(4 * n)
+	staging := b.newBuffer(size, wgpu.BufferUsageMapRead|wgpu.BufferUsageCopyDst)
+	if staging == nil {
+		return nil, b.Err()
+	}
+	defer b.free(staging)
+	b.copyBytes(src, 0, staging, 0, size)
+	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	defer staging.Release()
-	enc, err := b.device.CreateCommandEncoder(nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := enc.CopyBufferToBuffer(src, 0, staging, 0, size); err != nil {
-		return nil, err
-	}
-	cmd, err := enc.Finish(nil)
-	enc.Release()
-	if err != nil {
-		return nil, err
-	}
-	b.queue.Submit(cmd)
-	cmd.Release()
 	// The map callback is the only reliable signal: Poll(true) may give up
 	// early and BufferMapAsyncStatusSuccess is the zero value.
 	done := make(chan wgpu.BufferMapAsyncStatus, 1)
 	if err := staging.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { done <- s }); err != nil {
-		return nil, err
+		b.failDevice("mapping a buffer", err)
+		return nil, b.Err()
 	}
 	status, err := b.wait(done)
+	if err == nil {
+		err = b.endScope()
+	}
 	if err != nil {
-		return nil, err
+		b.fail(err)
+		return nil, b.Err()
 	}
 	if status != wgpu.BufferMapAsyncStatusSuccess {
-		return nil, fmt.Errorf("webgpu: mapping a buffer failed: %v", status)
+		b.failDevice("mapping a buffer", fmt.Errorf("status %v", status))
+		return nil, b.Err()
 	}
-	out := make([]float32, n)
+	out = make([]float32, n)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), size), staging.GetMappedRange(0, uint(size)))
 	staging.Unmap()
-	return out, nil
+	return out, b.Err()
 }
 
 func (b *Backend) Download(t compute.Tensor) ([]float32, error) {
@@ -221,12 +281,8 @@ func (b *Backend) Download(t compute.Tensor) ([]float32, error) {
 
 func (b *Backend) Release(t compute.Tensor) {
 	gt := t.(*Tensor)
-	if gt.buf != nil {
-		// Destroy frees the GPU memory now (Release is a no-op on js).
-		gt.buf.Destroy()
-		gt.buf.Release()
-		gt.buf = nil
-	}
+	b.free(gt.buf)
+	gt.buf = nil
 }
 
 func (b *Backend) Reshape(t compute.Tensor, shape []int) compute.Tensor {
@@ -238,22 +294,27 @@ func (b *Backend) Reshape(t compute.Tensor, shape []int) compute.Tensor {
 
 // copy copies n floats between buffers on the GPU.
 func (b *Backend) copy(src *wgpu.Buffer, srcOff int, dst *wgpu.Buffer, dstOff int, n int) {
-	if b.Err() != nil || n == 0 {
+	b.copyBytes(src, uint64(4*srcOff), dst, uint64(4*dstOff), uint64(4*n))
+}
+
+func (b *Backend) copyBytes(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, dstOff uint64, size uint64) {
+	if b.Err() != nil || size == 0 {
 		return
 	}
+	b.beginScope()
 	enc, err := b.device.CreateCommandEncoder(nil)
 	if err != nil {
-		b.fail(err)
+		b.failDevice("copying", err)
 		return
 	}
 	defer enc.Release()
-	if err := enc.CopyBufferToBuffer(src, uint64(4*srcOff), dst, uint64(4*dstOff), uint64(4*n)); err != nil {
-		b.fail(err)
+	if err := enc.CopyBufferToBuffer(src, srcOff, dst, dstOff, size); err != nil {
+		b.failDevice("copying", err)
 		return
 	}
 	cmd, err := enc.Finish(nil)
 	if err != nil {
-		b.fail(err)
+		b.failDevice("copying", err)
 		return
 	}
 	b.queue.Submit(cmd)
@@ -266,7 +327,7 @@ func f32(v float32) uint32 { return math.Float32bits(v) }
 // Finish waits until every operation issued so far has run on the GPU.
 func (b *Backend) Finish() error {
 	probe := b.buffer(1)
-	defer probe.Destroy()
+	defer b.free(probe)
 	_, err := b.read(probe, 1)
 	return err
 }

@@ -1,4 +1,4 @@
-//go:build cgo && !js
+//go:build cgo || js
 
 package webgpu
 
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
@@ -16,12 +18,14 @@ import (
 	"github.com/tessera/tessera/internal/shared"
 )
 
-// open returns a device, a software one included (lavapipe here), or
-// skips the test saying there is none.
+// open returns a device, a software one included (lavapipe natively,
+// SwiftShader in Chromium), or skips the test saying there is none. Where
+// TESSERA_REQUIRE_WEBGPU=1 (the test command sets it where it installed
+// an adapter) a missing adapter fails the test instead.
 func open(t *testing.T) *Backend {
 	t.Helper()
 	b, err := New(Options{AllowCPUAdapter: true})
-	if errors.Is(err, ErrNoAdapter) {
+	if errors.Is(err, ErrNoAdapter) && os.Getenv("TESSERA_REQUIRE_WEBGPU") != "1" {
 		t.Skipf("no WebGPU adapter on this machine (install mesa-vulkan-drivers for lavapipe): %v", err)
 	}
 	if err != nil {
@@ -155,5 +159,101 @@ func TestGoldenThroughWebGPU(t *testing.T) {
 				t.Errorf("%s %s: relative L2 error %.2e, want < 1e-4", net.dir, f.Name, rel)
 			}
 		}
+	}
+}
+
+// goldenInput is MobileNetV2 and its shared golden input batch, with the
+// CPU backend's features for it.
+func goldenInput(t *testing.T) (*backbone.Model, []float32, []int, []backbone.Feature) {
+	t.Helper()
+	m, err := backbone.LoadFile(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", "mobilenetv2", "input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.NewExecutor(cpu.New(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Run(x, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, x, shape, want
+}
+
+// toCPU is the fallback "auto" gives a GPU, with its message kept.
+func toCPU(logged *string) *backbone.Fallback {
+	return &backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }, Log: func(m string) { *logged = m }}
+}
+
+// sameFeatures checks features against the CPU's, bit for bit: after a
+// failover the whole batch ran on the CPU.
+func sameFeatures(t *testing.T, got, want []backbone.Feature) {
+	t.Helper()
+	for i := range want {
+		for j := range want[i].Data {
+			if got[i].Data[j] != want[i].Data[j] {
+				t.Fatalf("%s[%d] = %g, CPU %g", want[i].Name, j, got[i].Data[j], want[i].Data[j])
+			}
+		}
+	}
+}
+
+// TestOutOfMemoryFallsBack gives the device room for the weights but not
+// for a forward pass: the executor moves to the CPU mid-run and says why;
+// without a fallback the run fails with compute.ErrOutOfMemory.
+func TestOutOfMemoryFallsBack(t *testing.T) {
+	m, x, shape, want := goldenInput(t)
+	probe := open(t)
+	if _, err := m.NewExecutor(probe); err != nil {
+		t.Fatal(err)
+	}
+	weights := probe.Held()
+	probe.Close()
+
+	for _, withFallback := range []bool{true, false} {
+		g, err := New(Options{AllowCPUAdapter: true, MemoryLimit: weights + 1<<20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := m.NewExecutor(g)
+		if err != nil {
+			t.Fatalf("the weights (%d bytes) no longer fit: %v", weights, err)
+		}
+		var logged string
+		if withFallback {
+			e.SetFallback(toCPU(&logged))
+		}
+		got, err := e.Run(x, shape)
+		if !withFallback {
+			if !errors.Is(err, compute.ErrOutOfMemory) {
+				t.Errorf("without a fallback: %v, want out of device memory", err)
+			}
+			g.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatalf("with a fallback: %v", err)
+		}
+		sameFeatures(t, got, want)
+		t.Logf("fallback said: %s", logged)
+		if !strings.Contains(logged, "out of device memory") || !strings.Contains(logged, "memory limit") {
+			t.Errorf("fallback message %q does not say the device ran out of memory", logged)
+		}
+	}
+}
+
+// TestBrokenKernel is a kernel the driver cannot compile: a device
+// failure, which "auto" answers with the CPU, naming the kernel.
+func TestBrokenKernel(t *testing.T) {
+	g := open(t)
+	defer g.Close()
+	err := g.compileSources(map[string]string{"affine": "@compute @workgroup_size(64) fn main( {"})
+	if !errors.Is(err, compute.ErrDevice) || !strings.Contains(err.Error(), "affine") {
+		t.Errorf("broken kernel: %v, want a device failure naming affine", err)
 	}
 }

@@ -1,0 +1,112 @@
+package backbone_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/npy"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+// failing is a CPU backend whose device "fails" at its convs'th
+// convolution, as a lost GPU would: from then on it reports the error.
+type failing struct {
+	compute.Backend
+	convs  int
+	err    error
+	closed bool
+}
+
+func (f *failing) Conv(x compute.Tensor, w compute.Weights, act compute.Activation) compute.Tensor {
+	if f.convs--; f.convs == 0 {
+		f.err = fmt.Errorf("test device: %w", compute.ErrDeviceLost)
+	}
+	return f.Backend.Conv(x, w, act)
+}
+
+func (f *failing) Err() error   { return f.err }
+func (f *failing) Name() string { return "failing test device" }
+func (f *failing) Close()       { f.closed = true }
+
+func (f *failing) Download(t compute.Tensor) ([]float32, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.Backend.Download(t)
+}
+
+// TestFailover loses the device in the middle of a forward pass: with a
+// fallback the executor moves to it, says so, and returns what the CPU
+// computes; without one the device's error reaches the caller.
+func TestFailover(t *testing.T) {
+	m, err := backbone.LoadFile(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", "mobilenetv2", "input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := m.NewExecutor(cpu.New(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.Run(x, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dev := &failing{Backend: cpu.New(0), convs: 10}
+	e, err := m.NewExecutor(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	e.SetFallback(&backbone.Fallback{
+		Open: func() (compute.Backend, error) { return cpu.New(0), nil },
+		Log:  func(msg string) { logged = append(logged, msg) },
+	})
+	got, err := e.Run(x, shape)
+	if err != nil {
+		t.Fatalf("with a fallback: %v", err)
+	}
+	for i := range want {
+		if relL2(got[i].Data, want[i].Data) != 0 {
+			t.Errorf("%s after failover differs from the CPU's", got[i].Name)
+		}
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "device lost") || !strings.Contains(logged[0], "continuing on cpu") {
+		t.Errorf("log %q, want one line naming the loss and the new backend", logged)
+	}
+	if !dev.closed {
+		t.Error("the failed backend was not closed")
+	}
+	if e.Backend() == compute.Backend(dev) {
+		t.Error("the executor still runs on the failed backend")
+	}
+
+	// No fallback: the error names the device failure.
+	e, err = m.NewExecutor(&failing{Backend: cpu.New(0), convs: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(x, shape); !errors.Is(err, compute.ErrDeviceLost) {
+		t.Errorf("without a fallback: %v, want a device-lost error", err)
+	}
+
+	// Bad input is not a device failure: no move, the input's error.
+	dev = &failing{Backend: cpu.New(0), convs: -1}
+	e, err = m.NewExecutor(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetFallback(&backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }})
+	if _, err := e.Run(x[:10], []int{1, 3, 2, 5}); err == nil || e.Backend() != compute.Backend(dev) {
+		t.Errorf("bad input: err %v, backend %s; want an error and no move", err, e.Backend().Name())
+	}
+}

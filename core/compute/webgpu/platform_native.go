@@ -1,0 +1,109 @@
+//go:build cgo && !js
+
+package webgpu
+
+import (
+	"fmt"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// host holds wgpu-native's instance and adapter.
+type host struct {
+	instance *wgpu.Instance
+	adapter  *wgpu.Adapter
+}
+
+// checkHost finds nothing missing: wgpu-native is linked in, and adapters
+// are asked for next.
+func checkHost() error { return nil }
+
+// open finds an adapter and a device on it with the adapter's own limits.
+// The binding's DeviceLostCallback is not used: it hands C a Go pointer,
+// which cgo's checks refuse. A lost device shows as errors from the calls
+// that follow, which are device failures all the same.
+func (b *Backend) open(allowCPU bool) error {
+	// A nil descriptor: with one, wgpu-native v0.23's instance extras reach
+	// the driver partly uninitialised and its GL probe panicked
+	// ("Unknown gles3 minor version") in our tests.
+	inst := wgpu.CreateInstance(nil)
+	ad, err := pickAdapter(inst, allowCPU)
+	if err != nil {
+		inst.Release()
+		return err
+	}
+	b.info = ad.GetInfo()
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{
+		Label:          "tessera",
+		RequiredLimits: &wgpu.RequiredLimits{Limits: ad.GetLimits().Limits},
+	})
+	if err != nil {
+		ad.Release()
+		inst.Release()
+		return fmt.Errorf("webgpu: requesting a device on %s: %w", b.info.Name, err)
+	}
+	b.instance, b.adapter, b.device = inst, ad, dev
+	return nil
+}
+
+func (b *Backend) closeHost() {
+	b.device.Release()
+	b.adapter.Release()
+	b.instance.Release()
+}
+
+// beginScope and endScope bracket work whose errors arrive late; natively
+// every call returns its own error, so there is nothing to collect.
+func (b *Backend) beginScope()     {}
+func (b *Backend) endScope() error { return nil }
+
+// wait polls the device until the map callback has fired, or the device
+// is lost.
+func (b *Backend) wait(done chan wgpu.BufferMapAsyncStatus) (wgpu.BufferMapAsyncStatus, error) {
+	for {
+		select {
+		case s := <-done:
+			return s, nil
+		default:
+			b.device.Poll(false, nil)
+			if err := b.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+// pickAdapter takes a GPU on a primary backend (Vulkan, Metal, DX12),
+// else, when allowed, a software one; OpenGL adapters are passed over.
+func pickAdapter(inst *wgpu.Instance, allowCPU bool) (*wgpu.Adapter, error) {
+	var gpu, soft *wgpu.Adapter
+	for _, a := range inst.EnumerateAdapters(&wgpu.InstanceEnumerateAdapterOptons{Backends: wgpu.InstanceBackendPrimary}) {
+		info := a.GetInfo()
+		switch {
+		case info.BackendType == wgpu.BackendTypeOpenGL:
+		case info.AdapterType == wgpu.AdapterTypeCPU:
+			if soft == nil {
+				soft = a
+				continue
+			}
+		case gpu == nil:
+			gpu = a
+			continue
+		}
+		a.Release()
+	}
+	switch {
+	case gpu != nil:
+		if soft != nil {
+			soft.Release()
+		}
+		return gpu, nil
+	case soft != nil && allowCPU:
+		return soft, nil
+	case soft != nil:
+		name := soft.GetInfo().DriverDescription
+		soft.Release()
+		return nil, fmt.Errorf("%w: only a software adapter (%s), slower than the CPU backend", ErrNoAdapter, name)
+	}
+	return nil, fmt.Errorf("%w on Vulkan, Metal or DX12", ErrNoAdapter)
+}
