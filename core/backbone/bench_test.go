@@ -8,6 +8,7 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/backends"
+	"github.com/tessera/tessera/internal/golden"
 	"github.com/tessera/tessera/internal/shared"
 )
 
@@ -24,8 +25,8 @@ func BenchmarkBackbone(b *testing.B) {
 		}
 		be := c.Backend
 		kind = strings.Fields(be.Name())[0]
-		for _, net := range nets {
-			b.Run(kind+"/"+net.dir, func(b *testing.B) { benchBackbone(b, be, net.file) })
+		for _, net := range golden.Nets {
+			b.Run(kind+"/"+net.Dir, func(b *testing.B) { benchBackbone(b, be, net.File) })
 		}
 	}
 }

@@ -9,8 +9,7 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
-	"github.com/tessera/tessera/core/npy"
-	"github.com/tessera/tessera/internal/shared"
+	"github.com/tessera/tessera/internal/golden"
 )
 
 // failing is a CPU backend whose device "fails" at its convs'th
@@ -44,22 +43,7 @@ func (f *failing) Download(t compute.Tensor) ([]float32, error) {
 // fallback the executor moves to it, says so, and returns what the CPU
 // computes; without one the device's error reaches the caller.
 func TestFailover(t *testing.T) {
-	m, err := backbone.LoadFile(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", "mobilenetv2", "input.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := m.NewExecutor(cpu.New(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := ref.Run(x, shape)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x, shape, want := golden.OnCPU(t, golden.MobileNetV2)
 
 	dev := &failing{Backend: cpu.New(0), convs: 10}
 	e, err := m.NewExecutor(dev)
@@ -76,7 +60,7 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("with a fallback: %v", err)
 	}
 	for i := range want {
-		if relL2(got[i].Data, want[i].Data) != 0 {
+		if golden.RelL2(got[i].Data, want[i].Data) != 0 {
 			t.Errorf("%s after failover differs from the CPU's", got[i].Name)
 		}
 	}

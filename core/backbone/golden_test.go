@@ -2,66 +2,29 @@ package backbone_test
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute/cpu"
-	"github.com/tessera/tessera/core/npy"
 	"github.com/tessera/tessera/core/onnx"
+	"github.com/tessera/tessera/internal/golden"
 	"github.com/tessera/tessera/internal/shared"
 )
 
-// relL2 is ||got-want|| / ||want||.
-func relL2(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
-}
-
-var nets = []struct{ dir, file string }{
-	{"resnet50v2", "resnet50v2-layer3.onnx"},
-	{"mobilenetv2", "mobilenetv2-layer3.onnx"},
-}
-
 // TestGolden reproduces ONNX Runtime's feature maps for both shared models.
 func TestGolden(t *testing.T) {
-	for _, net := range nets {
-		t.Run(net.dir, func(t *testing.T) {
-			m, err := backbone.LoadFile(shared.Weights(t, net.file), backbone.Options{})
+	for _, net := range golden.Nets {
+		t.Run(net.Dir, func(t *testing.T) {
+			e, err := golden.Model(t, net).NewExecutor(cpu.New(0))
 			if err != nil {
 				t.Fatal(err)
 			}
-			x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, "input.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := m.NewExecutor(cpu.New(0))
-			if err != nil {
-				t.Fatal(err)
-			}
+			x, shape := golden.Input(t, net)
 			feats, err := e.Run(x, shape)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range feats {
-				want, wshape, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, f.Name+".npy"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if fmt.Sprint(f.Shape) != fmt.Sprint(wshape) {
-					t.Fatalf("%s: shape %v, want %v", f.Name, f.Shape, wshape)
-				}
-				e := relL2(f.Data, want)
-				t.Logf("%s %v: relative L2 error %.2e", f.Name, f.Shape, e)
-				if e > 1e-4 {
-					t.Errorf("%s: relative L2 error %.2e, want < 1e-4", f.Name, e)
-				}
-			}
+			golden.Check(t, net, feats, e.Backend().Name())
 		})
 	}
 }
@@ -69,13 +32,13 @@ func TestGolden(t *testing.T) {
 // TestAutoLayers checks that automatic layer choice finds the same stage
 // outputs that the shared files name layer2 and layer3.
 func TestAutoLayers(t *testing.T) {
-	for _, net := range nets {
-		m, err := backbone.LoadFile(shared.Weights(t, net.file), backbone.Options{Layers: []string{"auto"}})
+	for _, net := range golden.Nets {
+		m, err := backbone.LoadFile(shared.Weights(t, net.File), backbone.Options{Layers: []string{"auto"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(m.Layers()); got != "[layer2 layer3]" {
-			t.Errorf("%s: auto layers %s, want [layer2 layer3]", net.dir, got)
+			t.Errorf("%s: auto layers %s, want [layer2 layer3]", net.Dir, got)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/onnx"
+	"github.com/tessera/tessera/internal/golden"
 	ot "github.com/tessera/tessera/internal/onnxtest"
 	"github.com/tessera/tessera/internal/ortref"
 )
@@ -167,7 +168,7 @@ func TestOperatorsMatchONNXRuntime(t *testing.T) {
 				if fmt.Sprint(f.Shape) != fmt.Sprint(w.Shape) {
 					t.Fatalf("%s: shape %v, ONNX Runtime %v", f.Name, f.Shape, w.Shape)
 				}
-				if e := relL2(f.Data, w.Data); e > 1e-5 {
+				if e := golden.RelL2(f.Data, w.Data); e > 1e-5 {
 					t.Errorf("%s: relative L2 error %.2e against ONNX Runtime", f.Name, e)
 				}
 			}

@@ -2,38 +2,25 @@ package main
 
 import (
 	"bytes"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tessera/tessera/core/npy"
+	"github.com/tessera/tessera/internal/golden"
 	"github.com/tessera/tessera/internal/shared"
 )
-
-func relL2(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	return math.Sqrt(num / den)
-}
 
 // TestEmbedGolden runs the embed command on the golden input batches and
 // compares the written .npy files with ONNX Runtime's outputs.
 func TestEmbedGolden(t *testing.T) {
-	for _, net := range []struct{ dir, file string }{
-		{"resnet50v2", "resnet50v2-layer3.onnx"},
-		{"mobilenetv2", "mobilenetv2-layer3.onnx"},
-	} {
-		t.Run(net.dir, func(t *testing.T) {
-			golden := shared.Path(t, "weights", "golden", net.dir)
+	for _, net := range golden.Nets {
+		t.Run(net.Dir, func(t *testing.T) {
+			dir := shared.Path(t, "weights", "golden", net.Dir)
 			out := t.TempDir()
 			var stdout, stderr bytes.Buffer
-			err := run([]string{"embed", "--model", shared.Weights(t, net.file), "--npy", filepath.Join(golden, "input.npy"), "--out", out}, &stdout, &stderr)
+			err := run([]string{"embed", "--model", shared.Weights(t, net.File), "--npy", filepath.Join(dir, "input.npy"), "--out", out}, &stdout, &stderr)
 			if err != nil {
 				t.Fatalf("embed: %v\n%s", err, stderr.String())
 			}
@@ -42,14 +29,14 @@ func TestEmbedGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, ws, err := npy.ReadFile(filepath.Join(golden, layer+".npy"))
+				want, ws, err := npy.ReadFile(filepath.Join(dir, layer+".npy"))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if len(got) != len(want) || len(gs) != len(ws) {
 					t.Fatalf("%s: shape %v, want %v", layer, gs, ws)
 				}
-				if e := relL2(got, want); e > 1e-4 {
+				if e := golden.RelL2(got, want); e > golden.Tolerance {
 					t.Errorf("%s: relative L2 error %.2e, want < 1e-4", layer, e)
 				} else {
 					t.Logf("%s %v: relative L2 error %.2e", layer, gs, e)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/internal/golden"
 )
 
 // TestDeviceLostFallsBack destroys the browser's device between two
@@ -16,7 +17,7 @@ import (
 // (wgpu-native's binding has no way to destroy a device, so this runs in
 // the browser only.)
 func TestDeviceLostFallsBack(t *testing.T) {
-	m, x, shape, want := goldenInput(t)
+	m, x, shape, want := golden.OnCPU(t, golden.MobileNetV2)
 	for _, withFallback := range []bool{true, false} {
 		g := open(t)
 		e, err := m.NewExecutor(g)

@@ -14,8 +14,7 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
-	"github.com/tessera/tessera/core/npy"
-	"github.com/tessera/tessera/internal/shared"
+	"github.com/tessera/tessera/internal/golden"
 )
 
 // open returns a device, a software one included (lavapipe natively,
@@ -125,64 +124,18 @@ func TestOpsMatchCPU(t *testing.T) {
 func TestGoldenThroughWebGPU(t *testing.T) {
 	g := open(t)
 	defer g.Close()
-	for _, net := range []struct{ dir, file string }{{"mobilenetv2", "mobilenetv2-layer3.onnx"}, {"resnet50v2", "resnet50v2-layer3.onnx"}} {
-		m, err := backbone.LoadFile(shared.Weights(t, net.file), backbone.Options{})
+	for _, net := range golden.Nets {
+		e, err := golden.Model(t, net).NewExecutor(g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := m.NewExecutor(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, "input.npy"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		x, shape := golden.Input(t, net)
 		feats, err := e.Run(x, shape)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range feats {
-			want, _, err := npy.ReadFile(shared.Path(t, "weights", "golden", net.dir, f.Name+".npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var num, den float64
-			for i := range want {
-				dd := float64(f.Data[i]) - float64(want[i])
-				num += dd * dd
-				den += float64(want[i]) * float64(want[i])
-			}
-			rel := math.Sqrt(num / den)
-			t.Logf("%s %s: relative L2 error %.2e on %s", net.dir, f.Name, rel, g.Name())
-			if rel > 1e-4 {
-				t.Errorf("%s %s: relative L2 error %.2e, want < 1e-4", net.dir, f.Name, rel)
-			}
-		}
+		golden.Check(t, net, feats, g.Name())
 	}
-}
-
-// goldenInput is MobileNetV2 and its shared golden input batch, with the
-// CPU backend's features for it.
-func goldenInput(t *testing.T) (*backbone.Model, []float32, []int, []backbone.Feature) {
-	t.Helper()
-	m, err := backbone.LoadFile(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, shape, err := npy.ReadFile(shared.Path(t, "weights", "golden", "mobilenetv2", "input.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := m.NewExecutor(cpu.New(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := e.Run(x, shape)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, x, shape, want
 }
 
 // toCPU is the fallback "auto" gives a GPU, with its message kept.
@@ -207,7 +160,7 @@ func sameFeatures(t *testing.T, got, want []backbone.Feature) {
 // for a forward pass: the executor moves to the CPU mid-run and says why;
 // without a fallback the run fails with compute.ErrOutOfMemory.
 func TestOutOfMemoryFallsBack(t *testing.T) {
-	m, x, shape, want := goldenInput(t)
+	m, x, shape, want := golden.OnCPU(t, golden.MobileNetV2)
 	probe := open(t)
 	if _, err := m.NewExecutor(probe); err != nil {
 		t.Fatal(err)
