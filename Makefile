@@ -46,10 +46,12 @@ bench: ortbench
 	$(GO) test -run '^$$' -bench 'GEMM' -benchtime 5x ./core/compute/webgpu
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
 
-# In headless Chromium: wasm sizes, fit and predict per image, and the
-# backbone against ONNX Runtime Web in the same browser.
+# In headless Chromium: wasm sizes, fit and predict per image, the
+# backbone against ONNX Runtime Web in the same browser and on WebGPU, and
+# GEMM GFLOP/s on WebGPU and on the wasm CPU backend.
 bench-browser: site browsertest
 	node tools/browsertest/bench.mjs site $(WEIGHTS) $(SHARED)/data/hazelnut-toy mobilenetv2-layer3.onnx resnet50v2-layer3.onnx
+	GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench GEMM -benchtime 2x -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
 
 # ONNX Runtime for Node: the reference for tests and benchmarks only.
 ortbench: tools/ortbench/node_modules/onnxruntime-node

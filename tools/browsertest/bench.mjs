@@ -1,7 +1,9 @@
 // Browser benchmark: for each model, in Debian's headless Chromium,
 // Tessera's fit and predict times per image (hazelnut-toy through the JS
 // API), its backbone time, and ONNX Runtime Web's (wasm backend, same
-// browser, same model, same single thread) for the ratio.
+// browser, same model, same single thread) for the ratio; then the
+// backbone on the WebGPU backend (SwiftShader where there is no GPU: a
+// correctness check, its time says nothing about GPUs).
 // usage: node bench.mjs SITE_DIR WEIGHTS_DIR DATA_DIR MODEL...
 import fs from 'node:fs';
 import http from 'node:http';
@@ -36,7 +38,7 @@ const test = [...list('test/good'), ...list('test/colour')];
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 const sizes = {};
 for (const f of ['tessera.wasm', 'page.wasm']) {
@@ -63,6 +65,9 @@ try {
       pred.sort((a, b) => a - b);
       const bb = await t.benchBackbone(10);
       t.cancel();
+      const g = await window.Tessera.create({ model: '/weights/' + model, backend: 'webgpu' });
+      const gb = await g.benchBackbone(3);
+      g.cancel();
       // ONNX Runtime Web, wasm backend, one thread, same model and input size.
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.wasmPaths = '/ort/';
@@ -75,12 +80,12 @@ try {
       return {
         model, engine: t.backend, loadMs, fitMs, fitImages: trainFiles.length, fitMsPerImage: fitMs / trainFiles.length,
         bankSize: fit.bankSize, fitTimings: fit.timings, predictMedianMs: pred[pred.length >> 1], backboneMs: bb.medianMs,
-        gflops: bb.gflops, ortWebMs: (ortMs[4] + ortMs[5]) / 2,
+        gflops: bb.gflops, ortWebMs: (ortMs[4] + ortMs[5]) / 2, webgpuEngine: g.backend, webgpuBackboneMs: gb.medianMs,
       };
     }, { model, train, test });
     r.ratio = r.backboneMs / r.ortWebMs;
     results.push(r);
-    console.error(`${model}: fit ${r.fitMsPerImage.toFixed(0)} ms/image, predict ${r.predictMedianMs.toFixed(0)} ms/image, backbone ${r.backboneMs.toFixed(1)} ms vs ONNX Runtime Web ${r.ortWebMs.toFixed(1)} ms (${r.ratio.toFixed(2)}x)`);
+    console.error(`${model}: fit ${r.fitMsPerImage.toFixed(0)} ms/image, predict ${r.predictMedianMs.toFixed(0)} ms/image, backbone ${r.backboneMs.toFixed(1)} ms vs ONNX Runtime Web ${r.ortWebMs.toFixed(1)} ms (${r.ratio.toFixed(2)}x); on ${r.webgpuEngine} ${r.webgpuBackboneMs.toFixed(0)} ms`);
   }
 } finally {
   await browser.close();
