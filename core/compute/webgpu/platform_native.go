@@ -33,10 +33,14 @@ func (b *Backend) open(allowCPU bool) error {
 		return err
 	}
 	b.info = ad.GetInfo()
-	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{
-		Label:          "tessera",
-		RequiredLimits: &wgpu.RequiredLimits{Limits: ad.GetLimits().Limits},
-	})
+	lim := ad.GetLimits().Limits
+	// The binding's GetLimits leaves its chained extras struct
+	// uninitialised, and wgpu-native fills it only when the garbage happens
+	// to carry the right type tag: MaxPushConstantSize is then whatever the
+	// heap held, and asking for it failed RequestDevice in 2-3% of opens.
+	// The kernels use no push constants.
+	lim.MaxPushConstantSize = 0
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "tessera", RequiredLimits: &wgpu.RequiredLimits{Limits: lim}})
 	if err != nil {
 		ad.Release()
 		inst.Release()

@@ -210,3 +210,17 @@ func TestBrokenKernel(t *testing.T) {
 		t.Errorf("broken kernel: %v, want a device failure naming affine", err)
 	}
 }
+
+// TestOpenRepeatedly opens and closes the device many times: every open
+// must succeed. (Requesting the adapter's limits as the binding reports
+// them once failed 2-3% of opens natively; see open.)
+func TestOpenRepeatedly(t *testing.T) {
+	open(t).Close()
+	for i := range 60 {
+		g, err := New(Options{AllowCPUAdapter: true})
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		g.Close()
+	}
+}
