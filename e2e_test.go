@@ -172,6 +172,7 @@ func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScore
 	}
 	var r struct {
 		Error  string    `json:"error"`
+		Logs   []string  `json:"logs"`
 		Engine string    `json:"engine"`
 		Scores []float64 `json:"scores"`
 		Ms     []float64 `json:"ms"`
@@ -179,12 +180,12 @@ func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScore
 	if err := json.Unmarshal(raw, &r); err != nil {
 		t.Fatalf("WebGPU run output: %v\n%s", err, raw)
 	}
-	if strings.Contains(r.Error, "no GPU adapter") {
+	if strings.Contains(r.Error, "no GPU adapter") && os.Getenv("TESSERA_REQUIRE_WEBGPU") != "1" {
 		t.Logf("WebGPU in the browser skipped: %s", r.Error)
 		return
 	}
 	if r.Error != "" {
-		t.Fatalf("WebGPU in the browser: %s", r.Error)
+		t.Fatalf("WebGPU in the browser: %s\npage log:\n%s", r.Error, strings.Join(r.Logs, "\n"))
 	}
 	for j, i := range picks {
 		rel := math.Abs(r.Scores[j]-float64(cpuScores[i])) / float64(cpuScores[i])

@@ -11,8 +11,12 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 });
 const out = {};
+const logs = [];
 try {
   const page = await browser.newPage();
+  // What a failure needs explained: failed requests and the console.
+  page.on('requestfailed', (r) => logs.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
+  page.on('console', (m) => logs.push(`console ${m.type()}: ${m.text()}`));
   await page.goto(url);
   await page.waitForFunction(() => window.Tessera);
   const b64 = (p) => fs.readFileSync(p).toString('base64');
@@ -30,6 +34,7 @@ try {
   }, { bank: b64(bankPath), images: images.map(b64) }));
 } catch (e) {
   out.error = String(e.stack || e);
+  out.logs = logs;
 } finally {
   await browser.close();
 }

@@ -210,7 +210,7 @@ func (p *page) useModel(url string, blob js.Value) {
 	}
 	p.tessera = t
 	p.el("status").Class().Remove("error")
-	p.el("backend").SetTextContent(t.Get("backend").String())
+	p.showBackend()
 	p.status("Model %s ready: layers %v. Add good images and fit.", label, jsStrings(t.Get("info").Get("layers")))
 	if !js.Global().Get("tesseraReadyMs").Truthy() {
 		// Time to first interaction: the page can be used from here on.
@@ -286,7 +286,20 @@ func (p *page) fit() {
 		msg += fmt.Sprintf(" Skipped %d unreadable: %s", f.Length(), strings.Join(jsStrings(f), "; "))
 	}
 	p.status("%s", msg)
+	p.showBackend()
 	p.relabel()
+}
+
+// showBackend names the backend that runs, and on hover why it is not the
+// one asked for: under "auto" a failed GPU is replaced mid-run.
+func (p *page) showBackend() {
+	info := p.tessera.Get("info")
+	el := p.el("backend")
+	el.SetTextContent(info.Get("backend").String())
+	el.RemoveAttribute("title")
+	if why := info.Get("fallback"); why.Truthy() {
+		el.SetAttribute("title", why.String())
+	}
 }
 
 func (p *page) cancel() {
@@ -321,6 +334,7 @@ func (p *page) predictAll(files []js.Value) {
 		p.cards = append(p.cards, c)
 		js.Global().Get("tesseraResults").Call("push", map[string]any{"name": c.name, "score": c.score, "ms": r.Get("ms")})
 	}
+	p.showBackend()
 	p.relabel()
 	p.status("Scored %d images.", len(p.cards))
 }
@@ -406,6 +420,7 @@ func (p *page) loadBank(f js.Value) {
 		return
 	}
 	p.tessera = t
+	p.showBackend()
 	p.threshold = t.Get("bank").Get("threshold").Float()
 	sl := p.el("threshold").Underlying()
 	sl.Set("max", math.Max(3*p.threshold, 1e-6))
