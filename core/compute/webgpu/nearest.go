@@ -43,8 +43,8 @@ func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
 }
 
 // Nearest multiplies each bank chunk by the transposed queries on the GPU
-// and keeps each query's k smallest |b|^2 - 2 q.b per chunk there; only
-// those candidates are read back and merged.
+// and folds each query's k smallest |b|^2 - 2 q.b into a running list
+// there; only those nq x k values are read back.
 func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]float32, error) {
 	bk, ok := bb.(*bank)
 	if !ok {
@@ -62,23 +62,24 @@ func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]floa
 	defer b.free(qb)
 	dots := b.buffer(bankChunk * nq)
 	defer b.free(dots)
-	cands := b.buffer(len(bk.chunks) * nq * k)
-	defer b.free(cands)
-	part := b.buffer(nq * k)
-	defer b.free(part)
+	best := b.buffer(nq * k)
+	defer b.free(best)
 	off := 0
 	for c, chunk := range bk.chunks {
 		rows := bk.rows[c]
+		first := uint32(0)
+		if c == 0 {
+			first = 1
+		}
 		b.matmul(chunk, 0, qb, 0, nq, dots, 0, rows, nq, d, nil, 0, 0, 0, 0)
-		b.run("nearest", []uint32{uint32(rows), uint32(nq), uint32(k), uint32(off)}, nq, nil, part, dots, bk.norms)
-		b.copy(part, 0, cands, c*nq*k, nq*k)
+		b.run("nearest", []uint32{uint32(rows), uint32(nq), uint32(k), uint32(off), first}, nq, nil, best, dots, bk.norms)
 		off += rows
 	}
-	all, err := b.read(cands, len(bk.chunks)*nq*k)
+	got, err := b.read(best, nq*k)
 	if err != nil {
 		return nil, fmt.Errorf("webgpu: nearest-neighbour search: %w", err)
 	}
 	out := make([]float32, nq*k)
-	compute.MergeNearest(out, len(bk.chunks), func(c int) []float32 { return all[c*nq*k : (c+1)*nq*k] }, qnorm, k)
+	compute.MergeNearest(out, 1, func(int) []float32 { return got }, qnorm, k)
 	return out, nil
 }
