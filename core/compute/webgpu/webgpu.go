@@ -96,8 +96,8 @@ func Open(opts Options) (compute.Backend, error) {
 	return b, nil
 }
 
-// Close destroys the device, freeing its memory now; the backend must not
-// be used again.
+// Close releases the device (a browser's is destroyed, freeing its memory
+// at once); the backend must not be used again.
 func (b *Backend) Close() {
 	for _, k := range b.pipelines {
 		k.pipeline.Release()
