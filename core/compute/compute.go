@@ -181,3 +181,29 @@ func Size(shape []int) int {
 	}
 	return n
 }
+
+// ConcatShape is the shape of the concatenation of shapes along axis.
+func ConcatShape(axis int, shapes [][]int) []int {
+	out := append([]int(nil), shapes[0]...)
+	out[axis] = 0
+	for _, s := range shapes {
+		out[axis] += s[axis]
+	}
+	return out
+}
+
+// ConcatBlocks lays out that concatenation for row-major data: move is
+// called for each contiguous block of n values that input i, from offset
+// src, contributes to the output at offset dst.
+func ConcatBlocks(axis int, shapes [][]int, move func(i, src, dst, n int)) {
+	out := ConcatShape(axis, shapes)
+	outer, inner := Size(out[:axis]), Size(out[axis+1:])
+	off := 0
+	for i, s := range shapes {
+		blk := s[axis] * inner
+		for o := 0; o < outer; o++ {
+			move(i, o*blk, o*out[axis]*inner+off, blk)
+		}
+		off += blk
+	}
+}

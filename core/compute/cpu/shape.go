@@ -6,24 +6,14 @@ import (
 )
 
 func (b *Backend) Concat(axis int, xs []compute.Tensor) compute.Tensor {
-	first := xs[0].(*Tensor)
-	shape := append([]int(nil), first.shape...)
-	shape[axis] = 0
-	for _, x := range xs {
-		shape[axis] += x.(*Tensor).shape[axis]
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		shapes[i] = x.Shape()
 	}
-	out := b.alloc(shape)
-	outer := compute.Size(shape[:axis])
-	inner := compute.Size(shape[axis+1:])
-	off := 0
-	for _, x := range xs {
-		t := x.(*Tensor)
-		blk := t.shape[axis] * inner
-		for o := 0; o < outer; o++ {
-			copy(out.Data[o*shape[axis]*inner+off:], t.Data[o*blk:(o+1)*blk])
-		}
-		off += blk
-	}
+	out := b.alloc(compute.ConcatShape(axis, shapes))
+	compute.ConcatBlocks(axis, shapes, func(i, src, dst, n int) {
+		copy(out.Data[dst:dst+n], xs[i].(*Tensor).Data[src:src+n])
+	})
 	return out
 }
 

@@ -194,24 +194,14 @@ func (b *Backend) GlobalAvgPool(x compute.Tensor) compute.Tensor {
 }
 
 func (b *Backend) Concat(axis int, xs []compute.Tensor) compute.Tensor {
-	first := xs[0].(*Tensor)
-	shape := append([]int(nil), first.shape...)
-	shape[axis] = 0
-	for _, x := range xs {
-		shape[axis] += x.(*Tensor).shape[axis]
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		shapes[i] = x.Shape()
 	}
-	out := b.alloc(shape)
-	outer := compute.Size(shape[:axis])
-	inner := compute.Size(shape[axis+1:])
-	off := 0
-	for _, x := range xs {
-		t := x.(*Tensor)
-		blk := t.shape[axis] * inner
-		for o := 0; o < outer; o++ {
-			b.copy(t.buf, o*blk, out.buf, o*shape[axis]*inner+off, blk)
-		}
-		off += blk
-	}
+	out := b.alloc(compute.ConcatShape(axis, shapes))
+	compute.ConcatBlocks(axis, shapes, func(i, src, dst, n int) {
+		b.copy(xs[i].(*Tensor).buf, src, out.buf, dst, n)
+	})
 	return out
 }
 
