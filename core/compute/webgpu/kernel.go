@@ -95,6 +95,7 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	if b.Err() != nil {
 		return
 	}
+	defer b.catch("kernel " + name)
 	k := b.pipelines[name]
 	b.beginScope()
 	for len(params)%4 != 0 {

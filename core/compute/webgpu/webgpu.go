@@ -146,7 +146,8 @@ func (b *Backend) failDevice(what string, err error) {
 
 // newBuffer makes a buffer of size bytes, within the device's limits and
 // the backend's memory limit.
-func (b *Backend) newBuffer(size uint64, usage wgpu.BufferUsage) *wgpu.Buffer {
+func (b *Backend) newBuffer(size uint64, usage wgpu.BufferUsage) (buf *wgpu.Buffer) {
+	defer b.catch("allocating")
 	size = (max(size, 16) + 3) &^ 3
 	if usage&wgpu.BufferUsageStorage != 0 && (size > b.limits.MaxBufferSize || size > b.limits.MaxStorageBufferBindingSize) {
 		b.fail(fmt.Errorf("webgpu: a %s buffer is larger than the device allows (%s): %w",
@@ -195,6 +196,15 @@ func (b *Backend) Held() int64 {
 	return int64(b.held)
 }
 
+// catch turns a panic out of a wgpu call (wgpu-native panics through cgo
+// on some failures, a browser's bindings throw) into a device failure, so
+// that the work can go elsewhere instead of the process ending.
+func (b *Backend) catch(what string) {
+	if r := recover(); r != nil {
+		b.failDevice(what, fmt.Errorf("%v", r))
+	}
+}
+
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // buffer makes a storage buffer of n floats.
@@ -210,6 +220,7 @@ func (b *Backend) alloc(shape []int) *Tensor {
 }
 
 func (b *Backend) upload(data []float32) *wgpu.Buffer {
+	defer b.catch("uploading")
 	buf := b.buffer(len(data))
 	if buf != nil && len(data) > 0 {
 		if err := b.queue.WriteBuffer(buf, 0, wgpu.ToBytes(data)); err != nil {
@@ -301,6 +312,7 @@ func (b *Backend) copyBytes(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, d
 	if b.Err() != nil || size == 0 {
 		return
 	}
+	defer b.catch("copying")
 	b.beginScope()
 	enc, err := b.device.CreateCommandEncoder(nil)
 	if err != nil {
