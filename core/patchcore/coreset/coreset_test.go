@@ -58,6 +58,46 @@ func TestSelectMatchesPlainGreedy(t *testing.T) {
 	}
 }
 
+// TestFlatModeMatchesPlainGreedy uses data that defeats the pruning
+// (Gaussian noise in 64 dimensions): the selector must move to flat scans
+// and still pick what plain greedy picks; clustered data must not move.
+func TestFlatModeMatchesPlainGreedy(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	n, d := 4000, 64
+	noise := make([]float32, n*d)
+	for i := range noise {
+		noise[i] = float32(r.NormFloat64())
+	}
+	clustered := make([]float32, n*d)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			clustered[i*d+j] = float32(i%5)*40 + float32(r.NormFloat64())*0.1
+		}
+	}
+	cfg := Config{Fraction: 0.1, ProjectTo: 32, Starts: 10, Seed: 5}
+	for _, c := range []struct {
+		name     string
+		x        []float32
+		wantFlat bool
+	}{{"noise", noise, true}, {"clustered", clustered, false}} {
+		rng := rand.New(rand.NewPCG(cfg.Seed, 0x7e55e7a))
+		p, pd := project(c.x, n, d, cfg.ProjectTo, rng)
+		s := newSelector(p, n, pd)
+		s.flatFrom = 64
+		s.start(rng, cfg.Starts)
+		got := s.pick(int(float64(n)*cfg.Fraction), nil)
+		if s.flat != c.wantFlat {
+			t.Errorf("%s: flat mode %v, want %v", c.name, s.flat, c.wantFlat)
+		}
+		want := greedy(c.x, n, d, cfg)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: pick %d: %d, plain greedy picks %d", c.name, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 func TestSelectSmallByHand(t *testing.T) {
 	// Points on a line at 0, 1, 2, 10, 11 (1-D, no projection).
 	x := []float32{0, 1, 2, 10, 11}
