@@ -9,13 +9,12 @@ import (
 	"github.com/tessera/tessera/core/compute"
 )
 
-// kernel is a compiled compute pipeline with its explicit layout: inputs
-// read-only storage buffers, then one read-write output, then a uniform
-// block of 32-bit parameters.
+// kernel is a compiled compute pipeline with its explicit layout: the
+// kernel's read-only storage inputs (kernelInputs), then one read-write
+// output, then a uniform block of 32-bit parameters.
 type kernel struct {
 	pipeline *wgpu.ComputePipeline
 	layout   *wgpu.BindGroupLayout
-	inputs   int
 }
 
 // kernelInputs is each kernel's number of read-only input buffers.
@@ -84,7 +83,7 @@ func (b *Backend) compile(name, src string, inputs int) error {
 	if err != nil {
 		return fmt.Errorf("webgpu: kernel %s pipeline: %w: %v", name, compute.ErrDevice, err)
 	}
-	b.pipelines[name] = &kernel{pipeline: p, layout: bgl, inputs: inputs}
+	b.pipelines[name] = &kernel{pipeline: p, layout: bgl}
 	return nil
 }
 
