@@ -1,6 +1,8 @@
-# Tessera's tasks. Shared models and data are read from SHARED (never copied).
+# Tessera's tasks. Shared models and data are read from SHARED (never
+# copied); without it the repository's own weights/ (the default model) and
+# site/sample are used, and tests that need more skip with the reason.
 SHARED  ?= $(abspath ../shared)
-WEIGHTS ?= $(SHARED)/weights
+WEIGHTS ?= $(if $(wildcard $(SHARED)/weights/*.onnx),$(SHARED)/weights,$(CURDIR)/weights)
 export TESSERA_SHARED  := $(SHARED)
 export TESSERA_WEIGHTS := $(WEIGHTS)
 

@@ -50,7 +50,7 @@ func images(paths []string) []patchcore.Image {
 // defective test images score above the good ones, that the maps find
 // the defects, and that a saved bank scores the same after loading.
 func TestHazelnutEndToEnd(t *testing.T) {
-	cat := shared.Path(t, "data", "hazelnut-toy")
+	cat := shared.Sample(t)
 	train, err := dataset.TrainImages(cat)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestHazelnutEndToEnd(t *testing.T) {
 		t.Errorf("progress stages %v", stages)
 	}
 	held := len(rep.Holdout)
-	if b.TrainImages+held+1 != len(list) || held != 3 {
+	if b.TrainImages+held+1 != len(list) || held < 1 {
 		t.Errorf("%d in bank + %d held out + 1 broken != %d", b.TrainImages, held, len(list))
 	}
 	if want := b.TrainPatches / 10; b.N != want {
@@ -119,7 +119,7 @@ func TestHazelnutEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("hazelnut-toy, MobileNetV2: image AUROC %.3f over %d test images, bank %d", auroc, len(res), b.N)
+	t.Logf("hazelnut sample, MobileNetV2: image AUROC %.3f over %d test images, bank %d", auroc, len(res), b.N)
 	if auroc < 0.9 {
 		t.Errorf("image AUROC %.3f, want >= 0.9", auroc)
 	}

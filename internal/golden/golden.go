@@ -5,6 +5,7 @@ package golden
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
@@ -13,13 +14,19 @@ import (
 	"github.com/tessera/tessera/internal/shared"
 )
 
-// Net is a shared model: its golden folder and its file.
-type Net struct{ Dir, File string }
+// Net is a shared model: its golden folder and its file. Shipped nets
+// have their golden outputs in this package's testdata (copies of the
+// shared ones, checked equal when ../shared is there), so they are tested
+// on a fresh clone.
+type Net struct {
+	Dir, File string
+	Shipped   bool
+}
 
 // Nets are both shared models, the larger first.
 var Nets = []Net{
-	{"resnet50v2", "resnet50v2-layer3.onnx"},
-	{"mobilenetv2", "mobilenetv2-layer3.onnx"},
+	{Dir: "resnet50v2", File: "resnet50v2-layer3.onnx"},
+	{Dir: "mobilenetv2", File: "mobilenetv2-layer3.onnx", Shipped: true},
 }
 
 // MobileNetV2 is the small one, for tests that need any real model.
@@ -41,11 +48,21 @@ func Model(tb testing.TB, n Net) *backbone.Model {
 // Input is the golden input batch: two prepared images, N x 3 x 224 x 224.
 func Input(tb testing.TB, n Net) ([]float32, []int) {
 	tb.Helper()
-	x, shape, err := npy.ReadFile(shared.Path(tb, "weights", "golden", n.Dir, "input.npy"))
+	x, shape, err := npy.ReadFile(File(tb, n, "input.npy"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return x, shape
+}
+
+// File is the path of one of the net's golden files: in testdata for a
+// shipped net, in the shared folder otherwise.
+func File(tb testing.TB, n Net, name string) string {
+	tb.Helper()
+	if n.Shipped {
+		return filepath.Join(shared.Repo(), "internal", "golden", "testdata", n.Dir, name)
+	}
+	return shared.Path(tb, "weights", "golden", n.Dir, name)
 }
 
 // OnCPU is the net, its golden input and the CPU backend's features for
@@ -82,7 +99,7 @@ func RelL2(got, want []float32) float64 {
 func Check(tb testing.TB, n Net, feats []backbone.Feature, backend string) {
 	tb.Helper()
 	for _, f := range feats {
-		want, shape, err := npy.ReadFile(shared.Path(tb, "weights", "golden", n.Dir, f.Name+".npy"))
+		want, shape, err := npy.ReadFile(File(tb, n, f.Name+".npy"))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -1,6 +1,8 @@
-// Package shared locates the project's read-only shared material (models,
-// golden outputs, data sets) for tests. It is found at $TESSERA_SHARED, or
-// at ../shared beside the repository.
+// Package shared locates test material: the project's read-only shared
+// folder (models, golden outputs, data sets), found at $TESSERA_SHARED or
+// at ../shared beside the repository, and the material the repository
+// ships itself (the default model, its golden outputs, the sample images),
+// so a fresh clone tests without ../shared.
 package shared
 
 import (
@@ -30,19 +32,41 @@ func Root() string {
 	if d := os.Getenv("TESSERA_SHARED"); d != "" {
 		return d
 	}
-	_, file, _, _ := runtime.Caller(0)
-	// file is <repo>/internal/shared/shared.go
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
+	return filepath.Join(Repo(), "..", "shared")
 }
 
-// Weights returns the path of a model file, honouring TESSERA_WEIGHTS.
+// Repo is the repository's root.
+func Repo() string {
+	_, file, _, _ := runtime.Caller(0)
+	// file is <repo>/internal/shared/shared.go
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Weights returns the path of a model file: in $TESSERA_WEIGHTS when it is
+// there, else in the repository's weights/ (which ships the default
+// model), else in the shared folder.
 func Weights(tb testing.TB, name string) string {
 	tb.Helper()
+	dirs := []string{filepath.Join(Repo(), "weights")}
 	if d := os.Getenv("TESSERA_WEIGHTS"); d != "" {
+		dirs = append([]string{d}, dirs...)
+	}
+	for _, d := range dirs {
 		p := filepath.Join(d, name)
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
 	return Path(tb, "weights", name)
+}
+
+// Sample returns the sample image set the repository ships for the demo
+// (site/sample, MVTec layout: hazelnut, CC-BY-4.0).
+func Sample(tb testing.TB) string {
+	tb.Helper()
+	p := filepath.Join(Repo(), "site", "sample")
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("the repository's sample set is missing: %v", err)
+	}
+	return p
 }

@@ -1,6 +1,7 @@
 // Package weights finds model files: a path that exists is used as it is,
-// and a bare name is looked up in the weights folder ($TESSERA_WEIGHTS, or
-// weights/ in the working directory).
+// and a bare name is looked up in the weights folder given, or else in
+// $TESSERA_WEIGHTS and then weights/ in the working directory (where the
+// repository ships the default model).
 package weights
 
 import (
@@ -15,20 +16,20 @@ import (
 // for a browser, accurate enough for PatchCore.
 const DefaultModel = "mobilenetv2-layer3.onnx"
 
-// Dir returns the weights folder: dir if set, else $TESSERA_WEIGHTS, else
-// "weights".
-func Dir(dir string) string {
+// Dirs returns the folders a bare model name is looked up in: dir alone
+// if set, else $TESSERA_WEIGHTS (if set) and then "weights".
+func Dirs(dir string) []string {
 	if dir != "" {
-		return dir
+		return []string{dir}
 	}
-	if d := os.Getenv("TESSERA_WEIGHTS"); d != "" {
-		return d
+	if d := os.Getenv("TESSERA_WEIGHTS"); d != "" && filepath.Clean(d) != "weights" {
+		return []string{d, "weights"}
 	}
-	return "weights"
+	return []string{"weights"}
 }
 
 // Resolve returns the path of model name, looked up as a path first and
-// then inside dir (see Dir).
+// then inside the folders of Dirs(dir).
 func Resolve(name, dir string) (string, error) {
 	if name == "" {
 		name = DefaultModel
@@ -36,22 +37,27 @@ func Resolve(name, dir string) (string, error) {
 	if _, err := os.Stat(name); err == nil {
 		return name, nil
 	}
-	d := Dir(dir)
-	p := filepath.Join(d, name)
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	if !strings.HasSuffix(name, ".onnx") {
-		if p2 := p + ".onnx"; exists(p2) {
-			return p2, nil
+	dirs := Dirs(dir)
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if exists(p) {
+			return p, nil
+		}
+		if !strings.HasSuffix(name, ".onnx") {
+			if p2 := p + ".onnx"; exists(p2) {
+				return p2, nil
+			}
 		}
 	}
-	avail := List(d)
+	var avail []string
+	for _, d := range dirs {
+		avail = append(avail, List(d)...)
+	}
 	hint := "none there; see weights/README.md to fetch or export one, or set TESSERA_WEIGHTS"
 	if len(avail) > 0 {
 		hint = "available: " + strings.Join(avail, ", ")
 	}
-	return "", fmt.Errorf("model %q not found as a file or in %s (%s)", name, d, hint)
+	return "", fmt.Errorf("model %q not found as a file or in %s (%s)", name, strings.Join(dirs, ", "), hint)
 }
 
 // List returns the ONNX files in dir, sorted.

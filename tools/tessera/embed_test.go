@@ -47,7 +47,7 @@ func TestEmbedGolden(t *testing.T) {
 }
 
 func TestEmbedImages(t *testing.T) {
-	imgs, _ := filepath.Glob(filepath.Join(shared.Path(t, "data", "hazelnut-toy", "train", "good"), "*.jpg"))
+	imgs, _ := filepath.Glob(filepath.Join(filepath.Join(shared.Sample(t), "train", "good"), "*.jpg"))
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	args := append([]string{"embed", "--model", shared.Weights(t, "mobilenetv2-layer3.onnx"), "--batch", "3", "--out", out}, imgs[:5]...)
@@ -76,7 +76,7 @@ func TestEmbedErrors(t *testing.T) {
 	os.WriteFile(corruptImg, []byte("\x89PNG\r\n\x1a\n not really"), 0o644)
 	fourChannels := filepath.Join(dir, "four.npy")
 	npy.WriteFile(fourChannels, make([]float32, 4*224*224), []int{1, 4, 224, 224})
-	good := filepath.Join(shared.Path(t, "data", "hazelnut-toy", "train", "good"), "00.jpg")
+	good := filepath.Join(filepath.Join(shared.Sample(t), "train", "good"), "00.jpg")
 
 	for _, tc := range []struct {
 		name string

@@ -15,7 +15,7 @@ import (
 // TestFitPredictEval drives the three PatchCore commands on the small
 // hazelnut set as a user would.
 func TestFitPredictEval(t *testing.T) {
-	cat := shared.Path(t, "data", "hazelnut-toy")
+	cat := shared.Sample(t)
 	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
 	dir := t.TempDir()
 	bankPath := filepath.Join(dir, "hazelnut.tbank")
