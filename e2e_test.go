@@ -44,38 +44,49 @@ type e2eResult struct {
 	Logs []string `json:"logs"`
 }
 
-// TestBrowserEndToEnd serves the demo, fits and predicts on hazelnut-toy
-// in headless Chromium through the page, and checks the scores against
-// the labels and against the native engine on the bank the page saved.
-func TestBrowserEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test skipped in -short mode")
-	}
-	script, _ := filepath.Abs(filepath.Join("tools", "browsertest", "e2e.mjs"))
-	need := func(err error, what string) {
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s unavailable under CI: %v", what, err)
-			}
-			t.Skipf("%s unavailable: %v", what, err)
+// need skips the test for a missing tool, or fails it under CI, where the
+// tool must be there.
+func need(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s unavailable under CI: %v", what, err)
 		}
+		t.Skipf("%s unavailable: %v", what, err)
+	}
+}
+
+// needBrowser checks for what drives the browser tests: Node, Playwright
+// and Debian's Chromium.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
 	}
 	_, err := exec.LookPath("node")
-	need(err, "node")
+	need(t, err, "node")
 	_, err = os.Stat(filepath.Join("tools", "browsertest", "node_modules", "playwright-core"))
-	need(err, "playwright-core (npm install --prefix tools/browsertest)")
+	need(t, err, "playwright-core (npm install --prefix tools/browsertest)")
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	_, err = os.Stat(chromium)
-	need(err, "Debian's chromium")
+	need(t, err, "Debian's chromium")
+}
+
+// TestBrowserEndToEnd serves the demo, fits and predicts on the hazelnut sample
+// in headless Chromium through the page, and checks the scores against
+// the labels and against the native engine on the bank the page saved.
+func TestBrowserEndToEnd(t *testing.T) {
+	script, _ := filepath.Abs(filepath.Join("tools", "browsertest", "e2e.mjs"))
+	needBrowser(t)
 	for _, f := range []string{"tessera.wasm", "page.wasm", "wasm_exec.js"} {
 		_, err := os.Stat(filepath.Join("site", f))
-		need(err, "the browser build (make site)")
+		need(t, err, "the browser build (make site)")
 	}
 
-	cat := shared.Path(t, "data", "hazelnut-toy")
+	cat := shared.Sample(t)
 	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
 	train, err := dataset.TrainImages(cat)
 	if err != nil {

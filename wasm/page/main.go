@@ -73,6 +73,7 @@ func (p *page) wire() {
 	p.on("test-input", "change", func(dom.Event) { p.predictAll(p.files("test-input")) })
 	p.dropZone("test-drop", p.predictAll)
 	p.on("fit", "click", func(dom.Event) { p.fit() })
+	p.on("try-sample", "click", func(dom.Event) { p.trySample() })
 	p.on("cancel", "click", func(dom.Event) { p.cancel() })
 	p.on("save-bank", "click", func(dom.Event) { p.saveBank() })
 	p.on("load-bank", "change", func(dom.Event) {
@@ -230,7 +231,7 @@ func (p *page) addTrain(files []js.Value) {
 
 func (p *page) setBusy(b bool) {
 	p.busy = b
-	for _, id := range []string{"fit", "model-select", "backend-select", "model-file", "load-bank"} {
+	for _, id := range []string{"fit", "try-sample", "model-select", "backend-select", "model-file", "load-bank"} {
 		if b {
 			p.el(id).SetAttribute("disabled", "")
 		} else {
@@ -244,10 +245,67 @@ func (p *page) setBusy(b bool) {
 	}
 }
 
-func (p *page) fit() {
+// trySample fits on the sample's good images and scores its test images,
+// so a first visitor sees the whole product work with one click.
+func (p *page) trySample() {
+	if !p.tessera.Truthy() {
+		p.status("Load a model first.")
+		return
+	}
+	p.setBusy(true)
+	p.status("Fetching the sample images...")
+	list, err := await(js.Global().Call("fetch", "sample/index.json").Call("then", js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if !a[0].Get("ok").Bool() {
+			return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New("sample/index.json: HTTP "+a[0].Get("status").String()))
+		}
+		return a[0].Call("json")
+	})))
+	var train, test []js.Value
+	if err == nil {
+		train, err = fetchFiles(list.Get("train"))
+	}
+	if err == nil {
+		test, err = fetchFiles(list.Get("test"))
+	}
+	p.setBusy(false)
+	if err != nil {
+		p.fail(fmt.Errorf("the sample: %w", err))
+		return
+	}
+	p.train, p.cards = nil, nil
+	p.el("results").SetInnerHTML("")
+	p.addTrain(train)
+	if !p.fit() {
+		return
+	}
+	p.predictAll(test)
+}
+
+// fetchFiles fetches the listed sample images as File objects named by
+// their path (train/good/00.jpg).
+func fetchFiles(list js.Value) ([]js.Value, error) {
+	out := make([]js.Value, list.Length())
+	for i := range out {
+		path := list.Index(i).Get("path").String()
+		blob, err := await(js.Global().Call("fetch", "sample/"+path).Call("then", js.FuncOf(func(_ js.Value, a []js.Value) any {
+			if !a[0].Get("ok").Bool() {
+				return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New(path+": HTTP "+a[0].Get("status").String()))
+			}
+			return a[0].Call("blob")
+		})))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = js.Global().Get("File").New([]any{blob}, path, map[string]any{"type": blob.Get("type")})
+	}
+	return out, nil
+}
+
+// fit fits on the good images added so far and reports whether it did.
+func (p *page) fit() bool {
 	if !p.tessera.Truthy() || len(p.train) == 0 {
 		p.status("Load a model and add good images first.")
-		return
+		return false
 	}
 	p.setBusy(true)
 	defer p.setBusy(false)
@@ -269,7 +327,7 @@ func (p *page) fit() {
 	res, err := await(p.tessera.Call("fit", files, map[string]any{"onProgress": onProgress}))
 	if err != nil {
 		p.fail(err)
-		return
+		return false
 	}
 	p.threshold = res.Get("threshold").Float()
 	sl := p.el("threshold").Underlying()
@@ -288,6 +346,7 @@ func (p *page) fit() {
 	p.status("%s", msg)
 	p.showBackend()
 	p.relabel()
+	return true
 }
 
 // showBackend names the backend that runs, and on hover why it is not the
