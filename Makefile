@@ -28,7 +28,7 @@ vet:
 	$(GO) vet ./...
 
 build:
-	$(GO) build -o bin/tessera ./tools/tessera
+	$(GO) build -buildvcs=auto -o bin/tessera ./tools/tessera
 
 # The browser build: the engine (run in a Web Worker), the page, and Go's
 # wasm_exec.js glue.

@@ -49,17 +49,12 @@ func (m *modelFlags) prep() imageprep.Config {
 }
 
 func runEmbed(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("embed", stderr)
 	var mf modelFlags
 	mf.register(fs)
 	in := fs.String("npy", "", "preprocessed N x C x H x W float32 batch to run instead of images")
 	out := fs.String("out", "", "folder to write <layer>.npy files into (created if missing)")
 	batch := fs.Int("batch", 8, "images per forward pass")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tessera embed --model M.onnx (--npy IN.npy | IMAGE...) --out DIR")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

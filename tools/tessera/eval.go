@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"io"
@@ -66,8 +65,7 @@ type evalImage struct {
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("eval", stderr)
 	var mf modelFlags
 	mf.register(fs)
 	var pf patchcoreFlags

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,8 +10,7 @@ import (
 )
 
 func runFit(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("fit", stderr)
 	var mf modelFlags
 	mf.register(fs)
 	var pf patchcoreFlags

@@ -2,10 +2,7 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"image"
-	"io"
-	"time"
 
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/imageprep"
@@ -67,20 +64,4 @@ func fileImages(paths []string) []patchcore.Image {
 		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
 	}
 	return out
-}
-
-// progressPrinter shows long work on one terminal line.
-func progressPrinter(w io.Writer) patchcore.Progress {
-	start := time.Now()
-	last := time.Time{}
-	return func(stage string, done, total int) {
-		if time.Since(last) < 200*time.Millisecond && done != total {
-			return
-		}
-		last = time.Now()
-		fmt.Fprintf(w, "\r%-9s %6d/%-6d %5.1fs", stage, done, total, time.Since(start).Seconds())
-		if done == total {
-			fmt.Fprintln(w)
-		}
-	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -29,8 +28,7 @@ type prediction struct {
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("predict", stderr)
 	bankPath := fs.String("bank", "", "memory bank file made by fit")
 	model := fs.String("model", "", "ONNX model (default: the one the bank names, looked up in the weights folder)")
 	weightsDir := fs.String("weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")

@@ -4,6 +4,8 @@ package webgpu
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
@@ -26,6 +28,7 @@ func (b *Backend) open(allowCPU bool) error {
 	// A nil descriptor: with one, wgpu-native v0.23's instance extras reach
 	// the driver partly uninitialised and its GL probe panicked
 	// ("Unknown gles3 minor version") in our tests.
+	quietHost()
 	inst := wgpu.CreateInstance(nil)
 	ad, err := pickAdapter(inst, allowCPU)
 	if err != nil {
@@ -48,6 +51,29 @@ func (b *Backend) open(allowCPU bool) error {
 	}
 	b.instance, b.adapter, b.device = inst, ad, dev
 	return nil
+}
+
+// quietHost keeps headless runs free of noise that reads like a failure.
+// Without a session, the Vulkan drivers' Wayland probe prints "error:
+// XDG_RUNTIME_DIR is invalid or not set" for every instance; an absolute
+// WAYLAND_DISPLAY that names nothing makes that probe fail silently (there
+// is no compositor to find either way). wgpu-native's own warnings (missing
+// extensions, no windowing system) are dropped unless TESSERA_WGPU_LOG asks
+// for them (warn, info, debug); its errors reach us as errors anyway.
+func quietHost() {
+	if os.Getenv("XDG_RUNTIME_DIR") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		os.Setenv("WAYLAND_DISPLAY", "/nonexistent/tessera-headless")
+	}
+	level := wgpu.LogLevelError
+	switch strings.ToLower(os.Getenv("TESSERA_WGPU_LOG")) {
+	case "warn":
+		level = wgpu.LogLevelWarn
+	case "info":
+		level = wgpu.LogLevelInfo
+	case "debug":
+		level = wgpu.LogLevelDebug
+	}
+	wgpu.SetLogLevel(level)
 }
 
 func (b *Backend) closeHost() {
