@@ -9,7 +9,7 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test vet build site serve bench bench-browser ortbench browsertest clean
+.PHONY: test vet build site dist serve bench bench-browser ortbench browsertest clean
 
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 
@@ -18,7 +18,7 @@ WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 # headless Chromium (SwiftShader), and the CPU-only build without cgo.
 # TESSERA_REQUIRE_WEBGPU=1 (set by .ci/run, which installs lavapipe)
 # turns a missing native adapter from a skip into a failure.
-test: vet ortbench browsertest site
+test: vet ortbench browsertest site dist
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" $$(GOOS=js GOARCH=wasm $(GO) list ./core/... | grep -v /compute/webgpu)
@@ -36,6 +36,13 @@ site:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/tessera.wasm ./wasm/worker
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/page.wasm ./wasm/page
 	cp "$(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/wasm_exec.js
+
+# The JS API as an npm package in dist/ (npm install ./dist, or npm pack
+# it): the ES module, its worker, the engine, Go's glue and the types.
+dist: site
+	rm -rf dist && mkdir -p dist
+	cp site/tessera.js site/tessera-worker.js site/tessera.d.ts site/tessera.wasm site/wasm_exec.js dist/
+	cp site/package/package.json site/package/README.md NOTICE dist/
 
 # The local demo server.
 serve: site
@@ -67,4 +74,4 @@ tools/browsertest/node_modules/playwright-core:
 	npm install --ignore-scripts --no-audit --no-fund --prefix tools/browsertest
 
 clean:
-	rm -rf bin site/tessera.wasm site/page.wasm site/wasm_exec.js
+	rm -rf bin dist site/tessera.wasm site/page.wasm site/wasm_exec.js

@@ -17,8 +17,6 @@
 // ImageData, ImageBitmap, HTMLImageElement, HTMLCanvasElement or
 // OffscreenCanvas.
 
-const here = new URL('.', import.meta.url);
-
 export class Tessera {
   #worker;
   #next = 1;
@@ -27,7 +25,10 @@ export class Tessera {
   info = null;
 
   constructor(workerURL) {
-    this.#worker = new Worker(workerURL ?? new URL('tessera-worker.js', here));
+    // Written out in full so bundlers see the worker and bundle it.
+    this.#worker = workerURL
+      ? new Worker(workerURL, { type: 'module' })
+      : new Worker(new URL('./tessera-worker.js', import.meta.url), { type: 'module' });
     this.#ready = new Promise((resolve, reject) => {
       this.#worker.onmessage = (e) => {
         const m = e.data;
@@ -132,5 +133,3 @@ async function imageMessage(im, i) {
   const data = ctx.getImageData(0, 0, w, h);
   return { name, pixels: { width: w, height: h, data: data.data } };
 }
-
-if (typeof window !== 'undefined') window.Tessera = Tessera;
