@@ -134,6 +134,18 @@ func (x *Extractor) patches(batch [][]float32, cfg embed.Config, t *Timings) ([]
 	return out, gh, gw, nil
 }
 
+// PatchVectors prepares images as the extractor does and returns each
+// one's patch vectors ((h*w) x cfg.TargetDim, row-major) and the patch
+// grid: what the bank is made of and what is searched in it.
+func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config) ([][]float32, int, int, error) {
+	batch := make([][]float32, len(imgs))
+	for i, img := range imgs {
+		batch[i] = x.Prep.Tensor(img)
+	}
+	var t Timings
+	return x.patches(batch, cfg, &t)
+}
+
 // FitReport says what Fit did besides building the bank.
 type FitReport struct {
 	Timings  Timings

@@ -1,0 +1,200 @@
+package search_test
+
+import (
+	"image"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/search"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+// brute is the reference: the CPU backend's brute-force search.
+func brute(t testing.TB, bank []float32, n, d int, q []float32, nq, k int) []float32 {
+	be := cpu.New(0)
+	out, err := be.Nearest(be.PrepareBank(bank, n, d), q, nq, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compare checks the pruned search against brute force: every distance
+// equal within float rounding of the sums: 1e-4 relative to the distance,
+// plus 1e-6 of the largest squared norm, which brute force's
+// |q|^2 - 2 q.b + |b|^2 loses to cancellation.
+func compare(t *testing.T, got, want []float32, d int, vecs ...[]float32) {
+	t.Helper()
+	scale := 0.0
+	for _, v := range vecs {
+		scale = max(scale, maxSqNorm(v, d))
+	}
+	worst := 0.0
+	for i := range want {
+		diff := math.Abs(float64(got[i]) - float64(want[i]))
+		tol := 1e-4*math.Abs(float64(want[i])) + 1e-6*scale
+		if diff > tol {
+			t.Fatalf("distance %d: pruned %g, brute force %g", i, got[i], want[i])
+		}
+		if want[i] > 0 {
+			worst = max(worst, diff/float64(want[i]))
+		}
+	}
+	t.Logf("worst relative difference to brute force %.2e", worst)
+}
+
+// maxSqNorm is the largest squared norm of the rows of x (d values each).
+func maxSqNorm(x []float32, d int) float64 {
+	m := 0.0
+	for i := 0; i+d <= len(x); i += d {
+		var s float64
+		for _, v := range x[i : i+d] {
+			s += float64(v) * float64(v)
+		}
+		m = max(m, s)
+	}
+	return m
+}
+
+func TestSyntheticAgainstBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name        string
+		n, d, nq, k int
+		dims        int
+		spread      func(i, j int) float64
+	}{
+		{"clustered", 3000, 96, 200, 1, 16, func(i, j int) float64 { return float64(i%7) + 0.1*rng.NormFloat64() }},
+		{"k=3", 2000, 64, 150, 3, 32, func(i, j int) float64 { return rng.NormFloat64() * (1 + float64(j%5)) }},
+		{"k=bank", 5, 16, 20, 5, 32, func(i, j int) float64 { return rng.NormFloat64() }},
+		{"one vector", 1, 8, 10, 1, 32, func(i, j int) float64 { return rng.NormFloat64() }},
+		{"duplicates", 500, 32, 50, 2, 8, func(i, j int) float64 { return float64(i % 3) }},
+		{"constant", 100, 32, 10, 1, 8, func(i, j int) float64 { return 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bank := make([]float32, tc.n*tc.d)
+			for i := range bank {
+				bank[i] = float32(tc.spread(i/tc.d, i%tc.d))
+			}
+			q := make([]float32, tc.nq*tc.d)
+			for i := range q {
+				q[i] = float32(tc.spread(i/tc.d, i%tc.d) + 0.3*rng.NormFloat64())
+			}
+			ix, err := search.New(bank, tc.n, tc.d, search.Options{Dims: tc.dims, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, st, err := ix.Search(q, tc.nq, tc.k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compare(t, got, brute(t, bank, tc.n, tc.d, q, tc.nq, tc.k), tc.d, bank, q)
+			t.Logf("%d exact distances for %d queries x %d vectors", st.Exact, tc.nq, tc.n)
+		})
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	if _, err := search.New(make([]float32, 10), 3, 4, search.Options{}); err == nil {
+		t.Error("a bank of 10 values as 3 x 4 was accepted")
+	}
+	ix, err := search.New(make([]float32, 12), 3, 4, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ix.Search(make([]float32, 8), 2, 4); err == nil {
+		t.Error("k = 4 in a bank of 3 was accepted")
+	}
+	if _, _, err := ix.Search(make([]float32, 7), 2, 1); err == nil {
+		t.Error("7 query values as 2 x 4 were accepted")
+	}
+}
+
+// sampleData is a real bank and real queries from the shipped sample:
+// the patch vectors of its good training images (a share of them, as a
+// coreset would keep), and every patch of some test images, good and
+// defective, MobileNetV2.
+func sampleData(t testing.TB, keep float64, tests int) (bank []float32, n int, q []float32, nq, d int) {
+	x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := patchcore.Default()
+	d = cfg.Embed.TargetDim
+	train, err := dataset.TrainImages(shared.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.Test(shared.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var testPaths []string
+	for i := 0; i < tests; i++ {
+		testPaths = append(testPaths, test[i*len(test)/tests].Path)
+	}
+	vecs := func(paths []string) []float32 {
+		var imgs []image.Image
+		for _, p := range paths {
+			img, err := imageprep.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			imgs = append(imgs, img)
+		}
+		ps, _, _, err := x.PatchVectors(imgs, cfg.Embed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []float32
+		for _, p := range ps {
+			all = append(all, p...)
+		}
+		return all
+	}
+	all := vecs(train)
+	step := int(math.Round(1 / keep))
+	for i := 0; i < len(all)/d; i += step {
+		bank = append(bank, all[i*d:(i+1)*d]...)
+	}
+	q = vecs(testPaths)
+	return bank, len(bank) / d, q, len(q) / d, d
+}
+
+// TestRealBankAgainstBruteForce: on real features, the pruned search
+// finds the same distances as brute force, with a fraction of the work.
+func TestRealBankAgainstBruteForce(t *testing.T) {
+	keep, tests := 0.5, 4
+	if runtime.GOARCH == "wasm" {
+		keep, tests = 0.2, 2 // brute force is slow there
+	}
+	bank, n, q, nq, d := sampleData(t, keep, tests)
+	want := brute(t, bank, n, d, q, nq, 3)
+	for _, k := range []int{1, 3} {
+		ix, err := search.New(bank, n, d, search.Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := ix.Search(q, nq, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := make([]float32, 0, nq*k)
+		for i := 0; i < nq; i++ {
+			ref = append(ref, want[i*3:i*3+k]...)
+		}
+		compare(t, got, ref, d, bank, q)
+		share := float64(st.Exact) / float64(int64(nq)*int64(n))
+		t.Logf("k=%d: bank %d, %d queries: %.2f%% of brute force's exact distances", k, n, nq, 100*share)
+		if share > 0.2 {
+			t.Errorf("k=%d: %.1f%% of the distances computed, want the pruning to skip most", k, 100*share)
+		}
+	}
+}
