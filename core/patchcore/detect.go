@@ -7,6 +7,7 @@ import (
 
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/core/patchcore/search"
 	"github.com/tessera/tessera/core/patchcore/segment"
 )
 
@@ -14,9 +15,12 @@ import (
 type Detector struct {
 	x       *Extractor
 	bank    *bank.Bank
-	nn      compute.Bank
+	search  Search
+	index   *search.Index   // the pruned search's layout, made on first use
+	nn      compute.Bank    // brute force's layout
 	nnOn    compute.Backend // the backend nn was prepared on
 	timings Timings
+	stats   search.Stats
 }
 
 // Result is one image's verdict.
@@ -51,8 +55,15 @@ func NewDetector(x *Extractor, b *bank.Bank) (*Detector, error) {
 	if b.N == 0 || b.D != b.Embed.TargetDim {
 		return nil, fmt.Errorf("patchcore: bank holds %d vectors of %d values (embedding size %d)", b.N, b.D, b.Embed.TargetDim)
 	}
-	return &Detector{x: x, bank: b}, nil
+	return &Detector{x: x, bank: b, search: SearchAuto}, nil
 }
+
+// SetSearch chooses how patches find their nearest bank vectors.
+func (d *Detector) SetSearch(s Search) { d.search = s }
+
+// SearchStats returns the pruned search's work so far: exact distances
+// computed, against brute force's queries x bank size.
+func (d *Detector) SearchStats() search.Stats { return d.stats }
 
 // Bank returns the detector's bank.
 func (d *Detector) Bank() *bank.Bank { return d.bank }
@@ -88,11 +99,25 @@ func (d *Detector) Predict(imgs []image.Image) ([]*Result, error) {
 	return out, nil
 }
 
-// nearest returns each patch's k smallest distances to the bank, on the
-// extractor's backend. The bank is laid out there on first use, and again
-// after a device failure has moved the extractor to its fallback.
+// nearest returns each patch's k smallest distances to the bank: with the
+// pruned index on the CPU, or by brute force on the extractor's backend.
+// The bank is laid out on first use, and for brute force again after a
+// device failure has moved the extractor to its fallback.
 func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
 	b := d.bank
+	if d.search.pruned(d.x.Exec.Backend()) {
+		if d.index == nil {
+			ix, err := newIndex(b.Vectors, b.N, b.D)
+			if err != nil {
+				return nil, err
+			}
+			d.index = ix
+		}
+		dists, st, err := d.index.Search(patches, n, b.K)
+		d.stats.Queries += st.Queries
+		d.stats.Exact += st.Exact
+		return dists, err
+	}
 	for {
 		be := d.x.Exec.Backend()
 		if d.nnOn != be {

@@ -2,8 +2,8 @@
 // defect-free images and scores new images against it. The steps live in
 // the subpackages, in the order the data flows: embed (feature maps to
 // patch vectors), coreset (choosing the bank), bank (the file), segment
-// (patch scores to an anomaly map); nearest-neighbour search runs on a
-// compute.Backend.
+// (patch scores to an anomaly map), search (exact pruned nearest
+// neighbours; brute force runs on a compute.Backend).
 package patchcore
 
 import (
@@ -36,6 +36,9 @@ type Config struct {
 	Quantile float64
 	// Batch is the number of images per backbone pass (8).
 	Batch int
+	// Search is how the held-out images are scored (auto); not stored in
+	// the bank, since it does not change the scores.
+	Search Search
 }
 
 // Default is the reference configuration with a 10% coreset.
@@ -53,6 +56,9 @@ func (c Config) Validate() error {
 	}
 	if c.Coreset.Fraction <= 0 || c.Coreset.Fraction > 1 {
 		return fmt.Errorf("patchcore: coreset fraction %g is not in (0, 1]", c.Coreset.Fraction)
+	}
+	if _, err := ParseSearch(string(c.Search)); err != nil {
+		return err
 	}
 	if c.Holdout < 0 || c.Holdout >= 1 || c.Quantile < 0 || c.Quantile > 1 {
 		return fmt.Errorf("patchcore: holdout %g or quantile %g out of range", c.Holdout, c.Quantile)
@@ -232,6 +238,7 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 		if err != nil {
 			return nil, rep, err
 		}
+		det.SetSearch(cfg.Search)
 		var scores []float64
 		err = x.eachBatch(hold, cfg, &rep.Timings, &rep.Failures, func(ps [][]float32, _, _ int) {
 			for _, p := range ps {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,7 +149,8 @@ func TestHazelnutEndToEnd(t *testing.T) {
 	}
 
 	// A device that runs out of memory in the search moves the detector to
-	// the fallback, with the same scores; without one the error surfaces.
+	// the fallback, with the same scores up to rounding (the device ran
+	// brute force, the CPU prunes); without one the error surfaces.
 	lean := func() *patchcore.Extractor {
 		x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), searchFails{cpu.New(0)})
 		if err != nil {
@@ -168,7 +170,7 @@ func TestHazelnutEndToEnd(t *testing.T) {
 		t.Fatalf("with a fallback: %v", err)
 	}
 	for i := range res3 {
-		if res3[i].Score != res[i].Score {
+		if math.Abs(res3[i].Score-res[i].Score) > 1e-5*res[i].Score {
 			t.Errorf("image %d: %g after failover, %g before", i, res3[i].Score, res[i].Score)
 		}
 	}
@@ -206,5 +208,69 @@ func TestFitErrors(t *testing.T) {
 	cfg.K = 0
 	if _, _, err := patchcore.Fit(x, bad, cfg, nil); err == nil {
 		t.Error("k = 0: no error")
+	}
+}
+
+// TestSearchModesAgree scores the sample's test images with the pruned
+// search and with brute force on the same bank: the same scores and maps
+// up to float rounding, for k = 1 and k = 3.
+func TestSearchModesAgree(t *testing.T) {
+	cat := shared.Sample(t)
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	test, err := dataset.Test(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []image.Image
+	for _, s := range test {
+		img, err := imageprep.Open(s.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	for _, k := range []int{1, 3} {
+		cfg := patchcore.Default()
+		cfg.K, cfg.Holdout = k, 0.2
+		b, _, err := patchcore.Fit(x, images(train), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := map[patchcore.Search][]*patchcore.Result{}
+		for _, mode := range []patchcore.Search{patchcore.SearchBrute, patchcore.SearchExact} {
+			det, err := patchcore.NewDetector(x, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			det.SetSearch(mode)
+			if results[mode], err = det.Predict(imgs); err != nil {
+				t.Fatal(err)
+			}
+			if mode == patchcore.SearchExact {
+				st := det.SearchStats()
+				t.Logf("k=%d: pruned search computed %.1f%% of brute force's distances (bank %d)", k, 100*float64(st.Exact)/float64(st.Queries)/float64(b.N), b.N)
+			}
+		}
+		worst := 0.0
+		for i := range imgs {
+			e, r := results[patchcore.SearchExact][i], results[patchcore.SearchBrute][i]
+			worst = max(worst, math.Abs(e.Score-r.Score)/r.Score)
+			for j := range r.PatchScores {
+				if d := math.Abs(float64(e.PatchScores[j] - r.PatchScores[j])); d > 1e-4*float64(r.PatchScores[j])+1e-3 {
+					t.Fatalf("k=%d image %d patch %d: pruned %g, brute force %g", k, i, j, e.PatchScores[j], r.PatchScores[j])
+				}
+			}
+		}
+		t.Logf("k=%d: image scores differ by at most %.1e relative", k, worst)
+		if worst > 1e-5 {
+			t.Errorf("k=%d: pruned and brute-force image scores differ by %.1e relative", k, worst)
+		}
+	}
+	if _, err := patchcore.ParseSearch("approximate"); err == nil {
+		t.Error("an unknown search mode was accepted")
 	}
 }

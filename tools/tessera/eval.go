@@ -19,25 +19,29 @@ import (
 
 // evalReport is what eval writes as JSON.
 type evalReport struct {
-	Category     string          `json:"category"`
-	Model        string          `json:"model"`
-	Coreset      float64         `json:"coreset_fraction"`
-	K            int             `json:"k"`
-	TrainImages  int             `json:"train_images"`
-	TrainPatches int             `json:"train_patches"`
-	BankSize     int             `json:"bank_size"`
-	Threshold    float64         `json:"threshold"`
-	TestImages   int             `json:"test_images"`
-	ImageAUROC   float64         `json:"image_auroc"`
-	PixelAUROC   float64         `json:"pixel_auroc"`
-	PRO          float64         `json:"pro"`
-	Fit          timingReport    `json:"fit"`
-	Predict      predictTiming   `json:"predict"`
-	Images       []evalImage     `json:"images"`
-	Failures     []string        `json:"failures,omitempty"`
-	imageROC     []metrics.Point // for the report
-	proCurve     []metrics.Point // for the report
-	examples     []example       // for the report
+	Category     string  `json:"category"`
+	Model        string  `json:"model"`
+	Coreset      float64 `json:"coreset_fraction"`
+	K            int     `json:"k"`
+	TrainImages  int     `json:"train_images"`
+	TrainPatches int     `json:"train_patches"`
+	BankSize     int     `json:"bank_size"`
+	Search       string  `json:"search"`
+	// SearchWork is the share of brute force's exact distances the
+	// prediction's search computed (1 for brute force).
+	SearchWork float64         `json:"search_work"`
+	Threshold  float64         `json:"threshold"`
+	TestImages int             `json:"test_images"`
+	ImageAUROC float64         `json:"image_auroc"`
+	PixelAUROC float64         `json:"pixel_auroc"`
+	PRO        float64         `json:"pro"`
+	Fit        timingReport    `json:"fit"`
+	Predict    predictTiming   `json:"predict"`
+	Images     []evalImage     `json:"images"`
+	Failures   []string        `json:"failures,omitempty"`
+	imageROC   []metrics.Point // for the report
+	proCurve   []metrics.Point // for the report
+	examples   []example       // for the report
 }
 
 type timingReport struct {
@@ -110,6 +114,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
+	det.SetSearch(cfg.Search)
 	rep := &evalReport{
 		Category: *data, Model: x.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
@@ -178,6 +183,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	t := det.Timings()
 	slices.Sort(lat)
 	rep.Predict = predictTiming{MedianMS: median(lat)}
+	rep.Search, rep.SearchWork = string(cfg.Search), 1
+	if st := det.SearchStats(); st.Queries > 0 {
+		rep.SearchWork = float64(st.Exact) / float64(st.Queries) / float64(b.N)
+	}
 	if tot := predTotal.Seconds(); tot > 0 {
 		rep.Predict.BackboneShare = t.Backbone.Seconds() / tot
 		rep.Predict.EmbedShare = t.Embed.Seconds() / tot
@@ -186,9 +195,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f\n",
 		*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
-	fmt.Fprintf(stdout, "fit %d images in %.1fs (backbone %.1fs, embedding %.1fs, coreset %.1fs -> %d of %d patches); predict median %.1f ms/image (backbone %.0f%%, embedding %.0f%%, search %.0f%%, map %.0f%%)\n",
-		rep.TrainImages, rep.Fit.TotalS, rep.Fit.BackboneS, rep.Fit.EmbedS, rep.Fit.CoresetS, rep.BankSize, rep.TrainPatches,
-		rep.Predict.MedianMS, 100*rep.Predict.BackboneShare, 100*rep.Predict.EmbedShare, 100*rep.Predict.SearchShare, 100*rep.Predict.OtherShare)
+	fmt.Fprintf(stdout, "fit %d images in %.1fs (backbone %.1fs, embedding %.1fs, coreset %.1fs -> %d of %d patches, threshold scoring %.1fs); predict median %.1f ms/image (backbone %.0f%%, embedding %.0f%%, search %.0f%% [%s, %.2f%% of brute force's distances], map %.0f%%)\n",
+		rep.TrainImages, rep.Fit.TotalS, rep.Fit.BackboneS, rep.Fit.EmbedS, rep.Fit.CoresetS, rep.BankSize, rep.TrainPatches, rep.Fit.SearchS,
+		rep.Predict.MedianMS, 100*rep.Predict.BackboneShare, 100*rep.Predict.EmbedShare, 100*rep.Predict.SearchShare, rep.Search, 100*rep.SearchWork, 100*rep.Predict.OtherShare)
 	for _, f := range rep.Failures {
 		fmt.Fprintln(stderr, "skipped", f)
 	}

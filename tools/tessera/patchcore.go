@@ -18,6 +18,7 @@ type patchcoreFlags struct {
 	quantile float64
 	seed     uint64
 	dim      int
+	search   string
 }
 
 func (p *patchcoreFlags) register(fs *flag.FlagSet) {
@@ -28,13 +29,18 @@ func (p *patchcoreFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.quantile, "quantile", d.Quantile, "quantile of held-out scores used as threshold")
 	fs.Uint64Var(&p.seed, "seed", 0, "seed for the coreset's random projection and starting points")
 	fs.IntVar(&p.dim, "dim", d.Embed.TargetDim, "patch vector size (per-layer and final)")
+	fs.StringVar(&p.search, "search", string(patchcore.SearchAuto), searchUsage)
 }
+
+// searchUsage documents --search, shared by the commands that score.
+const searchUsage = "nearest-neighbour search: auto (pruned on the CPU, brute force on a GPU), exact (pruned), or brute; all give the same scores"
 
 func (p *patchcoreFlags) config() patchcore.Config {
 	c := patchcore.Default()
 	c.Coreset.Fraction, c.Coreset.Seed = p.coreset, p.seed
 	c.K, c.Holdout, c.Quantile = p.k, p.holdout, p.quantile
 	c.Embed.PretrainDim, c.Embed.TargetDim = p.dim, p.dim
+	c.Search = patchcore.Search(p.search)
 	return c
 }
 

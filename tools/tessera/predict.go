@@ -33,6 +33,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "ONNX model (default: the one the bank names, looked up in the weights folder)")
 	weightsDir := fs.String("weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")
 	backend := fs.String("backend", "auto", "compute backend: auto, webgpu, or cpu")
+	searchMode := fs.String("search", string(patchcore.SearchAuto), searchUsage)
 	heatmaps := fs.String("heatmaps", "", "folder to write <image>_heatmap.png overlays into")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,10 +45,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
+	mode, err := patchcore.ParseSearch(*searchMode)
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
 	det, err := detectorFor(b, modelFlags{model: *model, weightsDir: *weightsDir, backend: *backend, log: stderr})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
+	det.SetSearch(mode)
 	if *heatmaps != "" {
 		if err := os.MkdirAll(*heatmaps, 0o755); err != nil {
 			return fmt.Errorf("predict: %w", err)

@@ -6,20 +6,23 @@
 //
 // The selection is exact greedy k-center on the projected points, made
 // fast by the triangle inequality: points are grouped by their nearest
-// chosen centre, and a whole group is skipped when the new centre is too
-// far from the group's centre to be nearer to any of its members.
+// chosen centre and sorted by their distance to it, so each new centre
+// reads only the members it could be nearer to (see selector).
 package coreset
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 	"github.com/tessera/tessera/core/compute/cpu/vec"
+	"github.com/tessera/tessera/core/patchcore/pca"
 )
 
 // Config is the coreset selection's configuration.
@@ -107,52 +110,91 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 	return out, dims
 }
 
-// selector keeps, for every point, its distance to the nearest chosen
+// selector keeps, for every point, its distance r to the nearest chosen
 // centre (or its starting distance while no centre is nearer), with the
-// points grouped by that centre. Each group stores its members' vectors
-// and its centre's vector contiguously, so that scans read memory in
-// order instead of jumping around a matrix far larger than the caches.
+// points grouped by that centre. A group stores its members sorted by r,
+// ascending, with their vectors contiguous in the same order. A member p
+// of the group of centre a cannot be nearer to a new centre c when
+// d(a, c) >= 2 r(p) (then d(p, c) >= d(a, c) - r(p) >= r(p)), so for each
+// group only the tail with r > d(a, c)/2 is read: per-point bounds at the
+// cost of one comparison per group. Members that stay keep their r, so the
+// order holds.
+//
+// Both tests first use a lower bound: every point also has a few
+// coordinates along the principal directions of the projected points
+// (lowDims of them, centred), whose distance is at most the full one.
+// That skips most groups, and most tail members, without reading their
+// full vectors.
 type selector struct {
-	x      []float32
-	n, d   int
-	dist   []float32 // current distance of each point
-	groups []group   // group 0: points no centre has claimed yet
-
-	// Where the data defeats the pruning (high-dimensional textures, whose
-	// points are all about equally far apart), the groups cost more than
-	// they save: the selector then drops them and scans x flat.
-	flat     bool
-	next     int   // in flat mode, the farthest point
-	picks    int   // centres added so far
-	scanned  int64 // members scanned in the grouped mode so far
-	atHalf   int64 // scanned when picks was half what it is at the next check
-	flatFrom int   // the first check, at this many picks (then at each doubling)
+	x       []float32
+	n, d    int
+	low     []float32 // n x lowDims: the principal coordinates
+	dist    []float32 // current r of each point
+	free    group     // points no centre has claimed yet (starting distances)
+	groups  []group   // one per centre, in the order chosen
+	centres []float32 // the centres' vectors, len(groups) x d
+	cLow    []float32 // and their principal coordinates, len(groups) x lowDims
+	far     []float32 // largest r in each group (0 when it has only r = 0)
+	moved   [][]moved // per worker: the points leaving for the new centre
 }
 
-// The grouped scan costs about 1.5 times the flat scan per point, so
-// flat pays once the groups scan more than 2/3 of the points per pick.
-// Early on they always do (few centres, large groups): the share is
-// judged over windows of picks, from flatFrom on. On MVTec features with
-// MobileNetV2 the window [1024, 2048) scans 33% for bottle and 97% for
-// magnetic tile, whose coreset then takes 0.7 times as long.
-const (
-	flatFrom  = 2048
-	flatShare = 2.0 / 3
-)
+// lowDims is how many principal coordinates the bounds use.
+const lowDims = 16
+
+// boundSlack absorbs the float32 rounding of a bound, so that it prunes
+// nothing an exact bound would keep.
+const boundSlack = 1 - 1e-4
 
 type group struct {
-	centre  []float32 // the centre's vector (nil for group 0)
-	members []int32   // points whose nearest centre this is
-	vecs    []float32 // their vectors, len(members)*d
-	far     float32   // largest dist among members
-	farIdx  int32
+	members []int32
+	r       []float32 // ascending
+	vecs    []float32 // len(members) x d
+	low     []float32 // len(members) x lowDims
+}
+
+// moved is a point leaving its group for the new centre.
+type moved struct {
+	i    int32
+	r    float32
+	vec  []float32
+	lowv []float32
 }
 
 func newSelector(x []float32, n, d int) *selector {
-	return &selector{x: x, n: n, d: d, dist: make([]float32, n), flatFrom: flatFrom}
+	s := &selector{x: x, n: n, d: d, dist: make([]float32, n)}
+	s.low = make([]float32, n*lowDims)
+	if d > lowDims {
+		mean := pca.Mean(x, n, d)
+		dirs, err := pca.Directions(x, n, d, mean, lowDims, sgemm.Goroutines(runtime.GOMAXPROCS(0)))
+		if err == nil {
+			// low = (x - mean) dirs^T, as a product over chunks of rows.
+			dt := make([]float32, d*lowDims)
+			for a := 0; a < lowDims; a++ {
+				for j := 0; j < d; j++ {
+					dt[j*lowDims+a] = dirs[a*d+j]
+				}
+			}
+			const rows = 1024
+			parallelItems((n+rows-1)/rows, func(c int) {
+				r0, r1 := c*rows, min((c+1)*rows, n)
+				cen := make([]float32, (r1-r0)*d)
+				for i := r0; i < r1; i++ {
+					for j := 0; j < d; j++ {
+						cen[(i-r0)*d+j] = x[i*d+j] - mean[j]
+					}
+				}
+				sgemm.Pack(cen, r1-r0, d).Mul(s.low[r0*lowDims:r1*lowDims], lowDims, dt, lowDims, lowDims, sgemm.Epilogue{}, sgemm.Serial)
+			})
+		}
+		// Without directions the coordinates stay 0: bounds of 0 prune
+		// nothing, and the selection is still exact.
+	}
+	return s
 }
 
 func (s *selector) row(i int) []float32 { return s.x[i*s.d : (i+1)*s.d] }
+
+func (s *selector) lowRow(i int) []float32 { return s.low[i*lowDims : (i+1)*lowDims] }
 
 // start sets every point's distance to its mean distance to m random
 // distinct points, as the reference does.
@@ -172,29 +214,20 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	for i := range all {
 		all[i] = int32(i)
 	}
-	g := group{members: all, vecs: append([]float32(nil), s.x[:s.n*s.d]...)}
-	g.refresh(s.dist)
-	s.groups = []group{g}
-}
-
-func (g *group) refresh(dist []float32) {
-	g.far, g.farIdx = -1, -1
-	for _, m := range g.members {
-		if dist[m] > g.far {
-			g.far, g.farIdx = dist[m], m
-		}
-	}
+	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: append([]float32(nil), s.x[:s.n*s.d]...), low: append([]float32(nil), s.low...)}
+	s.free.sort(s.d)
+	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
 }
 
 // farthest returns the point with the largest current distance.
 func (s *selector) farthest() int {
-	if s.flat {
-		return s.next
-	}
 	best, idx := float32(-1), int32(0)
-	for i := range s.groups {
-		if g := &s.groups[i]; g.farIdx >= 0 && g.far > best {
-			best, idx = g.far, g.farIdx
+	if last := len(s.free.r) - 1; last >= 0 {
+		best, idx = s.free.r[last], s.free.members[last]
+	}
+	for g, f := range s.far {
+		if f > best {
+			best, idx = f, s.groups[g].members[len(s.groups[g].members)-1]
 		}
 	}
 	return int(idx)
@@ -203,111 +236,164 @@ func (s *selector) farthest() int {
 // add makes point c a centre: every point nearer to c than to its current
 // centre moves to c's group.
 func (s *selector) add(c int) {
-	s.picks++
-	if s.flat {
-		s.scan(c)
-		return
-	}
-	if s.picks >= s.flatFrom/2 && s.picks&(s.picks-1) == 0 {
-		// A power of two: judge the window since the last one.
-		window := s.picks / 2
-		if s.picks >= s.flatFrom && float64(s.scanned-s.atHalf) > flatShare*float64(s.n)*float64(window) {
-			s.flat, s.groups = true, nil
-			s.scan(c)
-			return
-		}
-		s.atHalf = s.scanned
-	}
 	d := s.d
 	cv := append([]float32(nil), s.row(c)...)
-	took := make([][]int32, len(s.groups))
-	tookVecs := make([][]float32, len(s.groups))
-	// Groups are independent; split them over the cores.
-	parallelItems(len(s.groups), func(gi int) {
-		g := &s.groups[gi]
-		if g.farIdx < 0 {
+	cl := append([]float32(nil), s.lowRow(c)...)
+	// Work items: the groups, then the free points; each worker gathers
+	// the points that move in its own list.
+	ng := len(s.groups)
+	s.forItems(ng+1, func(w, gi int) {
+		if gi == ng {
+			s.moved[w] = s.free.leave(cv, cl, d, 0, s.moved[w])
 			return
 		}
-		if g.centre != nil {
-			// A member p with d(p, a) <= far cannot be nearer to c when
-			// d(a, c) >= 2*far: d(p, c) >= d(a, c) - d(p, a) >= far.
-			if dc := float32(math.Sqrt(float64(sqdist(g.centre, cv)))); dc >= 2*g.far {
-				return
-			}
+		f := s.far[gi]
+		if f <= 0 {
+			return
 		}
-		atomic.AddInt64(&s.scanned, int64(len(g.members)))
-		kept := 0
-		for i, m := range g.members {
-			v := g.vecs[i*d : (i+1)*d]
-			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < s.dist[m] {
-				s.dist[m] = dm
-				took[gi] = append(took[gi], m)
-				tookVecs[gi] = append(tookVecs[gi], v...)
-				continue
-			}
-			if kept != i {
-				g.members[kept] = m
-				copy(g.vecs[kept*d:(kept+1)*d], v)
-			}
-			kept++
+		// Skip the group when d(a, c) >= 2 far; else scan the tail with
+		// r > d(a, c)/2.
+		lim := 4 * f * f
+		if sqdist(s.cLow[gi*lowDims:(gi+1)*lowDims], cl)*boundSlack >= lim {
+			return
 		}
-		if kept != len(g.members) {
-			g.members = g.members[:kept]
-			g.vecs = g.vecs[:kept*d]
-			if cap(g.members) > 2*kept+64 {
-				// Give back what a shrunken group no longer needs.
-				g.members = append([]int32(nil), g.members...)
-				g.vecs = append([]float32(nil), g.vecs...)
-			}
-			g.refresh(s.dist)
+		dc2 := sqdist(s.centres[gi*d:(gi+1)*d], cv)
+		if dc2 >= lim {
+			return
+		}
+		g := &s.groups[gi]
+		s.moved[w] = g.leave(cv, cl, d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w])
+		if n := len(g.r); n > 0 {
+			s.far[gi] = g.r[n-1]
+		} else {
+			s.far[gi] = 0
 		}
 	})
-	// Drop groups that lost all their members (never group 0).
-	kept := s.groups[:1]
-	for _, g := range s.groups[1:] {
-		if len(g.members) > 0 {
-			kept = append(kept, g)
+	var nw group
+	for w, list := range s.moved {
+		for _, m := range list {
+			nw.members = append(nw.members, m.i)
+			nw.r = append(nw.r, m.r)
+			nw.vecs = append(nw.vecs, m.vec...)
+			nw.low = append(nw.low, m.lowv...)
+			s.dist[m.i] = m.r
 		}
-	}
-	s.groups = kept
-	ng := group{centre: cv}
-	for i, t := range took {
-		ng.members = append(ng.members, t...)
-		ng.vecs = append(ng.vecs, tookVecs[i]...)
+		clear(list)
+		s.moved[w] = list[:0]
 	}
 	// The centre itself is at distance 0 from its own group.
 	s.dist[c] = 0
-	ng.refresh(s.dist)
-	s.groups = append(s.groups, ng)
+	nw.sort(d)
+	s.groups = append(s.groups, nw)
+	s.centres = append(s.centres, cv...)
+	s.cLow = append(s.cLow, cl...)
+	f := float32(0)
+	if n := len(nw.r); n > 0 {
+		f = nw.r[n-1]
+	}
+	s.far = append(s.far, f)
 }
 
-// scan is add in flat mode: every point's distance to c, the nearer kept,
-// and the new farthest point found on the way (the first of equals, as a
-// plain greedy loop would).
-func (s *selector) scan(c int) {
-	cv := s.row(c)
-	const rows = 4096
-	chunks := (s.n + rows - 1) / rows
-	far := make([]float32, chunks)
-	farIdx := make([]int, chunks)
-	parallelItems(chunks, func(k int) {
-		best, idx := float32(-1), 0
-		for i := k * rows; i < min((k+1)*rows, s.n); i++ {
-			if dm := float32(math.Sqrt(float64(sqdist(s.row(i), cv)))); dm < s.dist[i] {
-				s.dist[i] = dm
-			}
-			if s.dist[i] > best {
-				best, idx = s.dist[i], i
-			}
+// forItems runs f(worker, 0..n-1) over the cores, claiming items in chunks.
+func (s *selector) forItems(n int, f func(w, i int)) {
+	const chunk = 64
+	w := min(len(s.moved), (n+chunk-1)/chunk)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
 		}
-		far[k], farIdx[k] = best, idx
-	})
-	best := float32(-1)
-	for k := range far {
-		if far[k] > best {
-			best, s.next = far[k], farIdx[k]
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for j := lo; j < min(lo+chunk, n); j++ {
+					f(k, j)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// leave removes from g the members nearer to cv than to their centre,
+// among those with r > half (all, for half = 0), and appends them to out
+// with their new distances and copies of their vectors. The members that
+// stay keep their order.
+func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []moved {
+	// The first member that cv could be nearer to.
+	lo, hi := 0, len(g.r)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if g.r[mid] > half {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
+	kept := lo
+	for i := lo; i < len(g.r); i++ {
+		r := g.r[i]
+		lv := g.low[i*lowDims : (i+1)*lowDims]
+		// Most scanned members stay: their bound shows it.
+		if sqdist(lv, cl)*boundSlack < r*r {
+			v := g.vecs[i*d : (i+1)*d]
+			// The distance as the plain greedy loop computes it, so the
+			// picks repeat it exactly.
+			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
+				out = append(out, moved{i: g.members[i], r: dm, vec: append([]float32(nil), v...), lowv: append([]float32(nil), lv...)})
+				continue
+			}
+		}
+		if kept != i {
+			g.members[kept], g.r[kept] = g.members[i], r
+			copy(g.vecs[kept*d:(kept+1)*d], g.vecs[i*d:(i+1)*d])
+			copy(g.low[kept*lowDims:(kept+1)*lowDims], lv)
+		}
+		kept++
+	}
+	if kept != len(g.r) {
+		g.members, g.r = g.members[:kept], g.r[:kept]
+		g.vecs, g.low = g.vecs[:kept*d], g.low[:kept*lowDims]
+		if cap(g.members) > 2*kept+64 {
+			// Give back what a shrunken group no longer needs.
+			g.members = append([]int32(nil), g.members...)
+			g.r = append([]float32(nil), g.r...)
+			g.vecs = append([]float32(nil), g.vecs...)
+			g.low = append([]float32(nil), g.low...)
+		}
+	}
+	return out
+}
+
+// sort orders the group's members by r, ascending (ties by index).
+func (g *group) sort(d int) {
+	order := make([]int, len(g.members))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(g.r[a], g.r[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(g.members[a], g.members[b])
+	})
+	members, r := make([]int32, len(order)), make([]float32, len(order))
+	vecs, low := make([]float32, len(order)*d), make([]float32, len(order)*lowDims)
+	for j, i := range order {
+		members[j], r[j] = g.members[i], g.r[i]
+		copy(vecs[j*d:(j+1)*d], g.vecs[i*d:(i+1)*d])
+		copy(low[j*lowDims:(j+1)*lowDims], g.low[i*lowDims:(i+1)*lowDims])
+	}
+	g.members, g.r, g.vecs, g.low = members, r, vecs, low
 }
 
 func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }

@@ -58,10 +58,11 @@ func TestSelectMatchesPlainGreedy(t *testing.T) {
 	}
 }
 
-// TestFlatModeMatchesPlainGreedy uses data that defeats the pruning
-// (Gaussian noise in 64 dimensions): the selector must move to flat scans
-// and still pick what plain greedy picks; clustered data must not move.
-func TestFlatModeMatchesPlainGreedy(t *testing.T) {
+// TestMatchesPlainGreedyAndLegacy uses data that defeats group pruning
+// (Gaussian noise in 64 dimensions) and data it suits (tight clusters):
+// the selector must pick what plain greedy picks, and what the previous
+// selector picked.
+func TestMatchesPlainGreedyAndLegacy(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	n, d := 4000, 64
 	noise := make([]float32, n*d)
@@ -76,23 +77,18 @@ func TestFlatModeMatchesPlainGreedy(t *testing.T) {
 	}
 	cfg := Config{Fraction: 0.1, ProjectTo: 32, Starts: 10, Seed: 5}
 	for _, c := range []struct {
-		name     string
-		x        []float32
-		wantFlat bool
-	}{{"noise", noise, true}, {"clustered", clustered, false}} {
-		rng := rand.New(rand.NewPCG(cfg.Seed, 0x7e55e7a))
-		p, pd := project(c.x, n, d, cfg.ProjectTo, rng)
-		s := newSelector(p, n, pd)
-		s.flatFrom = 64
-		s.start(rng, cfg.Starts)
-		got := s.pick(int(float64(n)*cfg.Fraction), nil)
-		if s.flat != c.wantFlat {
-			t.Errorf("%s: flat mode %v, want %v", c.name, s.flat, c.wantFlat)
+		name string
+		x    []float32
+	}{{"noise", noise}, {"clustered", clustered}} {
+		got, err := Select(c.x, n, d, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
 		want := greedy(c.x, n, d, cfg)
+		legacy := legacySelect(c.x, n, d, cfg)
 		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("%s: pick %d: %d, plain greedy picks %d", c.name, i, got[i], want[i])
+			if got[i] != want[i] || legacy[i] != want[i] {
+				t.Fatalf("%s: pick %d: %d, plain greedy picks %d, the previous selector %d", c.name, i, got[i], want[i], legacy[i])
 			}
 		}
 	}

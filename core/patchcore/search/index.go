@@ -25,6 +25,7 @@ import (
 
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 	"github.com/tessera/tessera/core/compute/cpu/vec"
+	"github.com/tessera/tessera/core/patchcore/pca"
 )
 
 // Options configures an Index.
@@ -50,10 +51,11 @@ type Index struct {
 	vecs    []float32 // the bank, n x d (not copied)
 	mean    []float32 // the bank's mean, d
 	proj    []float32 // P, m x d, orthonormal rows
-	pbT     []float32 // P(b-mean) for every b, transposed: m x n
-	pnorm   []float32 // |P(b-mean)|^2
-	resid   []float32 // |R(b-mean)|
-	scale   float32   // max |b-mean|^2, for the rounding margin
+	// bankT holds, for every bank vector b (a column), P(b-mean), |R(b-mean)|
+	// and |b-mean|^2: (m+2) x n. With the query side (-2 P(q-mean),
+	// -2 |R(q-mean)|, 1), one product gives bound - |q-mean|^2.
+	bankT   []float32
+	scale   float32 // max |b-mean|^2, for the rounding margin
 	workers int
 }
 
@@ -81,28 +83,21 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 	m = min(m, d)
 	par := sgemm.Goroutines(max(opt.Workers, 1))
 	ix := &Index{n: n, d: d, m: m, vecs: vectors, workers: max(opt.Workers, 1)}
-	mean := make([]float64, d)
-	for i := 0; i < n; i++ {
-		for j, v := range vectors[i*d : (i+1)*d] {
-			mean[j] += float64(v)
-		}
-	}
-	ix.mean = make([]float32, d)
-	for j := range mean {
-		ix.mean[j] = float32(mean[j] / float64(n))
-	}
-	proj, err := principal(vectors, n, d, ix.mean, m, par)
+	ix.mean = pca.Mean(vectors, n, d)
+	proj, err := pca.Directions(vectors, n, d, ix.mean, m, par)
 	if err != nil {
 		return nil, err
 	}
 	ix.proj = proj
-	pb, pnorm, resid, scale := ix.project(vectors, n, par)
-	ix.pnorm, ix.resid, ix.scale = pnorm, resid, scale
-	ix.pbT = make([]float32, m*n)
+	pb, full, resid, scale := ix.project(vectors, n, par)
+	ix.scale = scale
+	ix.bankT = make([]float32, (m+2)*n)
 	for i := 0; i < n; i++ {
 		for k := 0; k < m; k++ {
-			ix.pbT[k*n+i] = pb[i*m+k]
+			ix.bankT[k*n+i] = pb[i*m+k]
 		}
+		ix.bankT[m*n+i] = resid[i]
+		ix.bankT[(m+1)*n+i] = full[i]
 	}
 	return ix, nil
 }
@@ -110,9 +105,9 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 // Len is the number of bank vectors.
 func (ix *Index) Len() int { return ix.n }
 
-// project returns P(x-mean) (rows x m), |P(x-mean)|^2, |R(x-mean)| and the
+// project returns P(x-mean) (rows x m), |x-mean|^2, |R(x-mean)| and the
 // largest |x-mean|^2 of rows vectors.
-func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) (pq, pnorm, resid []float32, scale float32) {
+func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) (pq, fullNorm, resid []float32, scale float32) {
 	d, m := ix.d, ix.m
 	centred := make([]float32, rows*d)
 	full := make([]float64, rows)
@@ -135,17 +130,17 @@ func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) (pq, pnorm, 
 	}
 	pq = make([]float32, rows*m)
 	sgemm.Pack(centred, rows, d).Mul(pq, m, pt, m, m, sgemm.Epilogue{}, par)
-	pnorm, resid = make([]float32, rows), make([]float32, rows)
+	fullNorm, resid = make([]float32, rows), make([]float32, rows)
 	for i := 0; i < rows; i++ {
 		var s float64
 		for _, v := range pq[i*m : (i+1)*m] {
 			s += float64(v) * float64(v)
 		}
-		pnorm[i] = float32(s)
+		fullNorm[i] = float32(full[i])
 		resid[i] = float32(math.Sqrt(max(full[i]-s, 0)))
 		scale = max(scale, float32(full[i]))
 	}
-	return pq, pnorm, resid, scale
+	return pq, fullNorm, resid, scale
 }
 
 // Search returns, for each of the nq query rows (d values each), the k
@@ -158,7 +153,21 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 		return nil, Stats{}, fmt.Errorf("search: %d query values for %d x %d", len(queries), nq, ix.d)
 	}
 	out := make([]float32, nq*k)
-	pq, qpnorm, qresid, qscale := ix.project(queries, nq, sgemm.Goroutines(ix.workers))
+	m := ix.m
+	pq, qfull, qresid, qscale := ix.project(queries, nq, sgemm.Goroutines(ix.workers))
+	// The query side of the bound product: (-2 P(q-mean), -2 |R(q-mean)|, 1).
+	qaug := make([]float32, nq*(m+2))
+	for i := 0; i < nq; i++ {
+		row := qaug[i*(m+2) : (i+1)*(m+2)]
+		for j, v := range pq[i*m : (i+1)*m] {
+			row[j] = -2 * v
+		}
+		row[m], row[m+1] = -2*qresid[i], 1
+	}
+	// A float32 bound can exceed the true distance by its rounding; the
+	// margin keeps it a lower bound, so pruning drops nothing that brute
+	// force would have found smaller.
+	margin := 1e-5 * (qscale + ix.scale)
 	blocks := (nq + queryBlock - 1) / queryBlock
 	var exact atomic.Int64
 	var next atomic.Int64
@@ -174,7 +183,7 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 					break
 				}
 				q0, q1 := b*queryBlock, min((b+1)*queryBlock, nq)
-				ix.block(s, queries, pq, qpnorm, qresid, qscale, q0, q1, k, out)
+				ix.block(s, queries, qaug, qfull, margin, q0, q1, k, out)
 			}
 			exact.Add(s.exact)
 		}()
@@ -202,77 +211,79 @@ func (ix *Index) newScratch(k int) *scratch {
 }
 
 // block searches queries q0..q1-1: their bounds against the whole bank as
-// one product, then each query's exact distances in bound order.
-func (ix *Index) block(s *scratch, queries, pq, qpnorm, qresid []float32, qscale float32, q0, q1, k int, out []float32) {
+// one product, then each query's exact distances where the bound allows.
+// Consecutive queries are neighbouring patches, whose nearest bank vectors
+// are alike: each query starts from the previous one's neighbours.
+func (ix *Index) block(s *scratch, queries, qaug, qfull []float32, margin float32, q0, q1, k int, out []float32) {
 	n, d, m := ix.n, ix.d, ix.m
 	nb := q1 - q0
 	bounds := s.bounds[:nb*n]
-	// Dot products of the projected queries with the projected bank.
-	sgemm.Pack(pq[q0*m:q1*m], nb, m).Mul(bounds, n, ix.pbT, n, n, sgemm.Epilogue{}, sgemm.Serial)
+	sgemm.Pack(qaug[q0*(m+2):q1*(m+2)], nb, m+2).Mul(bounds, n, ix.bankT, n, n, sgemm.Epilogue{}, sgemm.Serial)
+	var hint []int32
 	for j := 0; j < nb; j++ {
 		q := q0 + j
-		row := bounds[j*n : (j+1)*n]
-		qn, qr := qpnorm[q], qresid[q]
-		// A float32 bound can exceed the true distance by its rounding;
-		// the margin keeps it a lower bound, so pruning drops nothing that
-		// a brute-force search would have found smaller.
-		margin := 1e-5 * (qscale + ix.scale)
-		for i, dot := range row {
-			dr := qr - ix.resid[i]
-			row[i] = qn + ix.pnorm[i] - 2*dot + dr*dr - margin
-		}
-		ix.nearest(s, queries[q*d:(q+1)*d], row, k, out[q*k:(q+1)*k])
+		hint = ix.nearest(s, queries[q*d:(q+1)*d], bounds[j*n:(j+1)*n], qfull[q]-margin, hint, k, out[q*k:(q+1)*k])
 	}
 }
 
-// nearest finds the k nearest bank vectors of query x given its bounds.
-func (ix *Index) nearest(s *scratch, x, bounds []float32, k int, out []float32) {
-	d := ix.d
+// nearest finds the k nearest bank vectors of query x. bounds[i] + off is
+// a lower bound of its squared distance to bank vector i. It evaluates the
+// hinted rows first (or the k smallest bounds of a sample of the bank),
+// then every row whose bound is below the k-th best so far, and returns
+// the rows it found, the next query's hint.
+func (ix *Index) nearest(s *scratch, x, bounds []float32, off float32, hint []int32, k int, out []float32) []int32 {
+	d, n := ix.d, ix.n
 	best, bestI := s.best[:k], s.bestI[:k]
-	// Start from the k smallest bounds: usually the nearest vectors, so
-	// the k-th best distance is small before the pruned pass.
 	for i := range best {
 		best[i], bestI[i] = float32(math.Inf(1)), -1
 	}
-	first := s.cands[:0]
-	for i, b := range bounds {
-		if len(first) < k {
-			first = append(first, cand{b, int32(i)})
-			if len(first) == k {
-				slices.SortFunc(first, byBound)
+	eval := func(i int32) {
+		s.exact++
+		insertBest(best, bestI, vec.SqDist(x, ix.vecs[int(i)*d:(int(i)+1)*d]), i)
+		bounds[i] = float32(math.Inf(1)) // evaluated: not a candidate again
+	}
+	if len(hint) != k {
+		// The k smallest bounds among a sample of the bank.
+		step := max(1, n/(64*k))
+		first := s.cands[:0]
+		for i := 0; i < n; i += step {
+			c := cand{bounds[i], int32(i)}
+			if len(first) < k {
+				first = append(first, c)
+				if len(first) == k {
+					slices.SortFunc(first, byBound)
+				}
+			} else if c.bound < first[k-1].bound {
+				insertCand(first, c)
 			}
-			continue
 		}
-		if b < first[k-1].bound {
-			insertCand(first, cand{b, int32(i)})
+		for len(first) < k { // a sample smaller than k: take any others
+			for i := 0; i < n && len(first) < k; i++ {
+				if !slices.ContainsFunc(first, func(c cand) bool { return c.i == int32(i) }) {
+					first = append(first, cand{bounds[i], int32(i)})
+				}
+			}
 		}
+		hint = hint[:0]
+		for _, c := range first {
+			hint = append(hint, c.i)
+		}
+		s.cands = first
 	}
-	if len(first) < k {
-		slices.SortFunc(first, byBound)
+	for _, i := range hint {
+		eval(i)
 	}
-	for _, c := range first {
-		insertBest(best, bestI, vec.SqDist(x, ix.vecs[int(c.i)*d:(int(c.i)+1)*d]), c.i)
-		bounds[c.i] = float32(math.Inf(1)) // evaluated: not a candidate again
-	}
-	s.exact += int64(len(first))
-	// Every vector whose bound is below the k-th best, nearest bound first.
-	limit := best[k-1]
-	cands := first[:0]
+	// One pass: every row whose bound is below the k-th best, which only
+	// shrinks as the pass goes.
+	limit := best[k-1] - off
 	for i, b := range bounds {
 		if b < limit {
-			cands = append(cands, cand{b, int32(i)})
+			eval(int32(i))
+			limit = best[k-1] - off
 		}
 	}
-	slices.SortFunc(cands, byBound)
-	for _, c := range cands {
-		if c.bound >= best[k-1] {
-			break
-		}
-		s.exact++
-		insertBest(best, bestI, vec.SqDist(x, ix.vecs[int(c.i)*d:(int(c.i)+1)*d]), c.i)
-	}
-	s.cands = cands
 	copy(out, best)
+	return append(hint[:0], bestI...)
 }
 
 func byBound(a, b cand) int {

@@ -13,6 +13,7 @@ import (
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/search"
+	"github.com/tessera/tessera/internal/benchdata"
 	"github.com/tessera/tessera/internal/shared"
 )
 
@@ -196,5 +197,51 @@ func TestRealBankAgainstBruteForce(t *testing.T) {
 		if share > 0.2 {
 			t.Errorf("k=%d: %.1f%% of the distances computed, want the pruning to skip most", k, 100*share)
 		}
+	}
+}
+
+// Real banks of the shared sets, with the queries of 8 test images.
+var benchSets = []benchdata.Set{
+	{Category: "mvtec-ad-256/bottle", Model: "resnet50v2-layer3.onnx"},
+	{Category: "magnetic-tile", Model: "resnet50v2-layer3.onnx"},
+	{Category: "mvtec-ad-256/bottle", Model: "mobilenetv2-layer3.onnx"},
+}
+
+// BenchmarkSearch times one image's search (784 patches) on real banks:
+// brute force (the CPU backend) and the pruned index, in one run.
+func BenchmarkSearch(b *testing.B) {
+	for _, set := range benchSets {
+		bank, n, d := benchdata.Bank(b, set)
+		q, nq, _ := benchdata.Test(b, set, 8)
+		b.Run(set.String()+"/brute", func(b *testing.B) {
+			be := cpu.New(0)
+			nn := be.PrepareBank(bank, n, d)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				img := i % (nq / 784)
+				if _, err := be.Nearest(nn, q[img*784*d:(img+1)*784*d], 784, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "bank")
+		})
+		b.Run(set.String()+"/exact", func(b *testing.B) {
+			ix, err := search.New(bank, n, d, search.Options{Workers: runtime.GOMAXPROCS(0)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var work, queries int64
+			for i := 0; i < b.N; i++ {
+				img := i % (nq / 784)
+				_, st, err := ix.Search(q[img*784*d:(img+1)*784*d], 784, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				work += st.Exact
+				queries += st.Queries
+			}
+			b.ReportMetric(100*float64(work)/float64(queries)/float64(n), "%exact")
+		})
 	}
 }

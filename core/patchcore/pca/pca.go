@@ -1,4 +1,7 @@
-package search
+// Package pca estimates the principal directions of a set of vectors:
+// orthonormal directions that carry most of their spread, from which the
+// search and the coreset bound distances cheaply.
+package pca
 
 import (
 	"fmt"
@@ -10,14 +13,29 @@ import (
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 )
 
-// principal returns m orthonormal directions (m x d, row-major) close to
+// Mean returns the mean of the n rows of x (d values each).
+func Mean(x []float32, n, d int) []float32 {
+	sum := make([]float64, d)
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*d : (i+1)*d] {
+			sum[j] += float64(v)
+		}
+	}
+	mean := make([]float32, d)
+	for j := range sum {
+		mean[j] = float32(sum[j] / float64(n))
+	}
+	return mean
+}
+
+// Directions returns m orthonormal directions (m x d, row-major) close to
 // the top principal components of the rows of x (n x d) around mean. Any
 // orthonormal rows give valid lower bounds; the closer they are to the
 // principal components, the tighter the bounds, so this estimates them
-// cheaply: the covariance of at most sampleRows evenly spaced rows, block
-// power iteration on it, then Rayleigh-Ritz on the block. It is
-// deterministic for given inputs.
-func principal(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel) ([]float32, error) {
+// cheaply: the covariance of at most 2048 evenly spaced rows, block power
+// iteration on it, then Rayleigh-Ritz on the block. It is deterministic
+// for given inputs.
+func Directions(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel) ([]float32, error) {
 	const sampleRows = 2048
 	p := min(m+16, d) // the block, oversampled so the top m converge fast
 	s := min(n, sampleRows)
@@ -71,7 +89,7 @@ func principal(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel)
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(t, true) {
-		return nil, fmt.Errorf("search: the projection's eigen-decomposition did not converge")
+		return nil, fmt.Errorf("pca: the's eigen-decomposition did not converge")
 	}
 	var v mat.Dense
 	eig.VectorsTo(&v) // columns, eigenvalues ascending

@@ -1,0 +1,69 @@
+package coreset_test
+
+import (
+	"testing"
+
+	"github.com/tessera/tessera/core/patchcore/coreset"
+	"github.com/tessera/tessera/internal/benchdata"
+)
+
+// TestRealPicksMatchLegacy: on real patch vectors (the shipped sample),
+// the selector picks exactly what the previous one did.
+func TestRealPicksMatchLegacy(t *testing.T) {
+	x, n, d := benchdata.Train(t, benchdata.Sample)
+	cfg := coreset.Default()
+	got, err := coreset.Select(x, n, d, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := coreset.LegacySelect(x, n, d, cfg)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("pick %d of %d: %d, the previous selector picked %d", i, len(want), got[i], want[i])
+		}
+	}
+	t.Logf("%d picks of %d real patch vectors match", len(got), n)
+}
+
+var benchSets = []benchdata.Set{
+	{Category: "mvtec-ad-256/bottle", Model: "resnet50v2-layer3.onnx"},
+	{Category: "mvtec-ad-256/bottle", Model: "mobilenetv2-layer3.onnx"},
+	{Category: "magnetic-tile", Model: "resnet50v2-layer3.onnx"},
+}
+
+// BenchmarkSelect times the default coreset (10%) of real categories'
+// training vectors: the previous selector ("legacy") and today's, in one
+// run, and checks that they pick the same.
+func BenchmarkSelect(b *testing.B) {
+	for _, set := range benchSets {
+		var x []float32
+		var n, d int
+		var picks []int
+		b.Run(set.String()+"/new", func(b *testing.B) {
+			x, n, d = benchdata.Train(b, set)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var err error
+				if picks, err = coreset.Select(x, n, d, coreset.Default(), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "points")
+
+		})
+		b.Run(set.String()+"/legacy", func(b *testing.B) {
+			x, n, d = benchdata.Train(b, set)
+			b.ResetTimer()
+			var old []int
+			for i := 0; i < b.N; i++ {
+				old = coreset.LegacySelect(x, n, d, coreset.Default())
+			}
+			for i := range old {
+				if picks != nil && picks[i] != old[i] {
+					b.Errorf("pick %d: %d, the previous selector %d", i, picks[i], old[i])
+					break
+				}
+			}
+		})
+	}
+}
