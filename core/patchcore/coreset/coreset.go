@@ -146,13 +146,15 @@ const lowDims = 16
 const boundSlack = 1 - 1e-4
 
 type group struct {
-	members []int32
+	members []int32   // -1: left for another group
 	r       []float32 // ascending
 	vecs    []float32 // len(members) x d
 	low     []float32 // len(members) x lowDims
+	dead    int       // members marked -1
 }
 
-// moved is a point leaving its group for the new centre.
+// moved is a point leaving its group for the new centre; vec and lowv
+// point into the group's storage, which stays put until add copies them.
 type moved struct {
 	i    int32
 	r    float32
@@ -219,15 +221,18 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
 }
 
-// farthest returns the point with the largest current distance.
+// farthest returns the point with the largest current distance, the
+// lowest index among equals, as a plain greedy loop would.
 func (s *selector) farthest() int {
 	best, idx := float32(-1), int32(0)
 	if last := len(s.free.r) - 1; last >= 0 {
 		best, idx = s.free.r[last], s.free.members[last]
 	}
 	for g, f := range s.far {
-		if f > best {
-			best, idx = f, s.groups[g].members[len(s.groups[g].members)-1]
+		if f >= best {
+			if m := s.groups[g].members[len(s.groups[g].members)-1]; f > best || m < idx {
+				best, idx = f, m
+			}
 		}
 	}
 	return int(idx)
@@ -269,7 +274,14 @@ func (s *selector) add(c int) {
 			s.far[gi] = 0
 		}
 	})
-	var nw group
+	total := 0
+	for _, list := range s.moved {
+		total += len(list)
+	}
+	nw := group{
+		members: make([]int32, 0, total), r: make([]float32, 0, total),
+		vecs: make([]float32, 0, total*d), low: make([]float32, 0, total*lowDims),
+	}
 	for w, list := range s.moved {
 		for _, m := range list {
 			nw.members = append(nw.members, m.i)
@@ -326,8 +338,11 @@ func (s *selector) forItems(n int, f func(w, i int)) {
 
 // leave removes from g the members nearer to cv than to their centre,
 // among those with r > half (all, for half = 0), and appends them to out
-// with their new distances and copies of their vectors. The members that
-// stay keep their order.
+// with their new distances and copies of their vectors. A member that
+// leaves is only marked (members[i] = -1): moving the others up would copy
+// far more than the scan reads. Marks at the end are trimmed, so the last
+// entry is the farthest member, and the group is compacted once half of
+// it is marks.
 func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []moved {
 	// The first member that cv could be nearer to.
 	lo, hi := 0, len(g.r)
@@ -339,42 +354,72 @@ func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []move
 			lo = mid + 1
 		}
 	}
-	kept := lo
+	left := 0
 	for i := lo; i < len(g.r); i++ {
+		m := g.members[i]
+		if m < 0 {
+			continue
+		}
 		r := g.r[i]
 		lv := g.low[i*lowDims : (i+1)*lowDims]
 		// Most scanned members stay: their bound shows it.
-		if sqdist(lv, cl)*boundSlack < r*r {
-			v := g.vecs[i*d : (i+1)*d]
-			// The distance as the plain greedy loop computes it, so the
-			// picks repeat it exactly.
-			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
-				out = append(out, moved{i: g.members[i], r: dm, vec: append([]float32(nil), v...), lowv: append([]float32(nil), lv...)})
-				continue
-			}
+		if sqdist(lv, cl)*boundSlack >= r*r {
+			continue
 		}
-		if kept != i {
-			g.members[kept], g.r[kept] = g.members[i], r
-			copy(g.vecs[kept*d:(kept+1)*d], g.vecs[i*d:(i+1)*d])
-			copy(g.low[kept*lowDims:(kept+1)*lowDims], lv)
+		v := g.vecs[i*d : (i+1)*d]
+		// The distance as the plain greedy loop computes it, so the picks
+		// repeat it exactly.
+		if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
+			out = append(out, moved{i: m, r: dm, vec: v, lowv: lv})
+			g.members[i] = -1
+			left++
 		}
-		kept++
 	}
-	if kept != len(g.r) {
-		g.members, g.r = g.members[:kept], g.r[:kept]
-		g.vecs, g.low = g.vecs[:kept*d], g.low[:kept*lowDims]
-		if cap(g.members) > 2*kept+64 {
-			// Give back what a shrunken group no longer needs.
-			g.members = append([]int32(nil), g.members...)
-			g.r = append([]float32(nil), g.r...)
-			g.vecs = append([]float32(nil), g.vecs...)
-			g.low = append([]float32(nil), g.low...)
+	if left == 0 {
+		return out
+	}
+	g.dead += left
+	n := len(g.r)
+	for n > 0 && g.members[n-1] < 0 {
+		n--
+		g.dead--
+	}
+	g.members, g.r = g.members[:n], g.r[:n]
+	if g.dead > 32 && 2*g.dead > n {
+		// Copy the moved members' vectors out before compacting over them.
+		for k := len(out) - left; k < len(out); k++ {
+			out[k].vec = append([]float32(nil), out[k].vec...)
+			out[k].lowv = append([]float32(nil), out[k].lowv...)
 		}
+		g.compact(d)
 	}
 	return out
 }
 
-// sort orders the group's members by r, ascending (ties by index).
+// compact drops the marked members, keeping the order.
+func (g *group) compact(d int) {
+	kept := 0
+	for i, m := range g.members {
+		if m < 0 {
+			continue
+		}
+		if kept != i {
+			g.members[kept], g.r[kept] = m, g.r[i]
+			copy(g.vecs[kept*d:(kept+1)*d], g.vecs[i*d:(i+1)*d])
+			copy(g.low[kept*lowDims:(kept+1)*lowDims], g.low[i*lowDims:(i+1)*lowDims])
+		}
+		kept++
+	}
+	// Fresh storage: give back what a shrunken group no longer needs.
+	g.members = append([]int32(nil), g.members[:kept]...)
+	g.r = append([]float32(nil), g.r[:kept]...)
+	g.vecs = append([]float32(nil), g.vecs[:kept*d]...)
+	g.low = append([]float32(nil), g.low[:kept*lowDims]...)
+	g.dead = 0
+}
+
+// sort orders the group's members by r, ascending (ties by index,
+// descending).
 func (g *group) sort(d int) {
 	order := make([]int, len(g.members))
 	for i := range order {
@@ -384,7 +429,8 @@ func (g *group) sort(d int) {
 		if c := cmp.Compare(g.r[a], g.r[b]); c != 0 {
 			return c
 		}
-		return cmp.Compare(g.members[a], g.members[b])
+		// Among equals the lowest index last: the one farthest picks.
+		return cmp.Compare(g.members[b], g.members[a])
 	})
 	members, r := make([]int32, len(order)), make([]float32, len(order))
 	vecs, low := make([]float32, len(order)*d), make([]float32, len(order)*lowDims)
@@ -397,6 +443,7 @@ func (g *group) sort(d int) {
 }
 
 func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }
+
 
 func parallel(n int, f func(lo, hi int)) {
 	w := min(runtime.GOMAXPROCS(0), n)

@@ -202,6 +202,7 @@ func TestRealBankAgainstBruteForce(t *testing.T) {
 
 // Real banks of the shared sets, with the queries of 8 test images.
 var benchSets = []benchdata.Set{
+	benchdata.Sample,
 	{Category: "mvtec-ad-256/bottle", Model: "resnet50v2-layer3.onnx"},
 	{Category: "magnetic-tile", Model: "resnet50v2-layer3.onnx"},
 	{Category: "mvtec-ad-256/bottle", Model: "mobilenetv2-layer3.onnx"},
