@@ -23,6 +23,13 @@ export interface CreateOptions {
   model: ModelInput;
   /** Default `'auto'`. */
   backend?: Backend;
+  /**
+   * How patches find their nearest bank vectors: `'exact'` prunes with
+   * principal-component bounds (the CPU), `'brute'` compares with the whole
+   * bank, `'auto'` (default) prunes on the CPU and uses brute force on WebGPU.
+   * All give the same scores, up to float rounding.
+   */
+  search?: 'auto' | 'exact' | 'brute';
   /** The model's name as recorded in banks (default: the URL's or file's last part). */
   name?: string;
   /** Where the worker script is, when it is served from somewhere other than beside tessera.js. */

@@ -46,16 +46,16 @@ export class Tessera {
   }
 
   // Tessera.create loads a model: a URL, an ArrayBuffer or typed array, or a Blob.
-  static async create({ model, backend = 'auto', name, workerURL } = {}) {
+  static async create({ model, backend = 'auto', search = 'auto', name, workerURL } = {}) {
     const t = new Tessera(workerURL);
     const { bytes, label } = await modelBytes(model, name);
-    t.info = await t.#call('init', { model: bytes, name: label, backend }, null, [bytes]);
+    t.info = await t.#call('init', { model: bytes, name: label, backend, search }, null, [bytes]);
     return t;
   }
 
   // Tessera.loadBank makes a detector from saved bank bytes and its model.
-  static async loadBank(bytes, { model, backend = 'auto', name, workerURL } = {}) {
-    const t = await Tessera.create({ model, backend, name, workerURL });
+  static async loadBank(bytes, { model, backend = 'auto', search = 'auto', name, workerURL } = {}) {
+    const t = await Tessera.create({ model, backend, search, name, workerURL });
     t.bank = await t.#call('loadBank', { bytes: await toBytes(bytes) });
     return t;
   }

@@ -1,10 +1,14 @@
 // Browser benchmark: for each model, in Debian's headless Chromium,
-// Tessera's fit and predict times per image (hazelnut-toy through the JS
-// API), its backbone time, and ONNX Runtime Web's (wasm backend, same
-// browser, same model, same single thread) for the ratio; then the
-// backbone on the WebGPU backend (SwiftShader where there is no GPU: a
-// correctness check, its time says nothing about GPUs).
+// Tessera's fit and predict times per image (an MVTec-layout category
+// through the JS API), with the pruned search and with brute force, its
+// backbone time, and ONNX Runtime Web's (wasm backend, same browser, same
+// model, same single thread) for the ratio; then the backbone on the
+// WebGPU backend (SwiftShader where there is no GPU: a correctness check,
+// its time says nothing about GPUs).
 // usage: node bench.mjs SITE_DIR WEIGHTS_DIR DATA_DIR MODEL...
+// BENCH_TRAIN=N uses the first N training images; BENCH_SEARCH=exact,brute
+// the search modes to fit and predict with (both by default);
+// BENCH_WEBGPU=0 and BENCH_ORT=0 leave those parts out.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -33,8 +37,10 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 const list = (d) => fs.readdirSync(path.join(dataDir, d)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().map((f) => `/data/${d}/${f}`);
-const train = list('train/good');
-const test = [...list('test/good'), ...list('test/colour')];
+const train = list('train/good').slice(0, Number(process.env.BENCH_TRAIN) || undefined);
+const test = fs.readdirSync(path.join(dataDir, 'test')).sort().flatMap((d) => list('test/' + d));
+const searches = (process.env.BENCH_SEARCH || 'exact,brute').split(',');
+const withWebGPU = process.env.BENCH_WEBGPU !== '0', withORT = process.env.BENCH_ORT !== '0';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -51,41 +57,60 @@ try {
   await page.goto(base + '/bench.html');
   await page.waitForFunction(() => window.ready);
   for (const model of models) {
-    const r = await page.evaluate(async ({ model, train, test }) => {
-      const t0 = performance.now();
-      const t = await window.Tessera.create({ model: '/weights/' + model, backend: 'cpu' });
-      const loadMs = performance.now() - t0;
+    const r = await page.evaluate(async ({ model, train, test, searches, withWebGPU, withORT }) => {
       const blobs = async (urls) => Promise.all(urls.map(async (u) => new File([await (await fetch(u)).blob()], u.split('/').pop())));
       const trainFiles = await blobs(train), testFiles = await blobs(test);
-      const f0 = performance.now();
-      const fit = await t.fit(trainFiles);
-      const fitMs = performance.now() - f0;
-      const pred = [];
-      for (const f of testFiles) pred.push((await t.predict(f)).ms);
-      pred.sort((a, b) => a - b);
+      const out = { model, fitImages: trainFiles.length, testImages: testFiles.length, search: {} };
+      let t;
+      for (const search of searches) {
+        const t0 = performance.now();
+        t = await window.Tessera.create({ model: '/weights/' + model, backend: 'cpu', search });
+        out.loadMs = performance.now() - t0;
+        out.engine = t.backend;
+        const f0 = performance.now();
+        const fit = await t.fit(trainFiles);
+        const fitMs = performance.now() - f0;
+        const pred = [];
+        const p0 = performance.now();
+        for (const f of testFiles) pred.push((await t.predict(f)).ms);
+        const predictMs = performance.now() - p0;
+        pred.sort((a, b) => a - b);
+        out.search[search] = {
+          fitMs, fitMsPerImage: fitMs / trainFiles.length, bankSize: fit.bankSize, fitTimings: fit.timings,
+          predictMedianMs: pred[pred.length >> 1], predictTotalMs: predictMs,
+        };
+        if (search !== searches[searches.length - 1]) t.cancel();
+      }
       const bb = await t.benchBackbone(10);
       t.cancel();
-      const g = await window.Tessera.create({ model: '/weights/' + model, backend: 'webgpu' });
-      const gb = await g.benchBackbone(3);
-      g.cancel();
-      // ONNX Runtime Web, wasm backend, one thread, same model and input size.
-      ort.env.wasm.numThreads = 1;
-      ort.env.wasm.wasmPaths = '/ort/';
-      const s = await ort.InferenceSession.create('/weights/' + model, { executionProviders: ['wasm'] });
-      const x = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 17) / 8 - 1), [1, 3, 224, 224]);
-      await s.run({ [s.inputNames[0]]: x });
-      const ortMs = [];
-      for (let i = 0; i < 10; i++) { const a = performance.now(); await s.run({ [s.inputNames[0]]: x }); ortMs.push(performance.now() - a); }
-      ortMs.sort((a, b) => a - b);
-      return {
-        model, engine: t.backend, loadMs, fitMs, fitImages: trainFiles.length, fitMsPerImage: fitMs / trainFiles.length,
-        bankSize: fit.bankSize, fitTimings: fit.timings, predictMedianMs: pred[pred.length >> 1], backboneMs: bb.medianMs,
-        gflops: bb.gflops, ortWebMs: (ortMs[4] + ortMs[5]) / 2, webgpuEngine: g.backend, webgpuBackboneMs: gb.medianMs,
-      };
-    }, { model, train, test });
-    r.ratio = r.backboneMs / r.ortWebMs;
+      Object.assign(out, { backboneMs: bb.medianMs, gflops: bb.gflops });
+      if (withWebGPU) {
+        const g = await window.Tessera.create({ model: '/weights/' + model, backend: 'webgpu' });
+        const gb = await g.benchBackbone(3);
+        g.cancel();
+        Object.assign(out, { webgpuEngine: g.backend, webgpuBackboneMs: gb.medianMs });
+      }
+      if (withORT) {
+        // ONNX Runtime Web, wasm backend, one thread, same model and input size.
+        ort.env.wasm.numThreads = 1;
+        ort.env.wasm.wasmPaths = '/ort/';
+        const s = await ort.InferenceSession.create('/weights/' + model, { executionProviders: ['wasm'] });
+        const x = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 17) / 8 - 1), [1, 3, 224, 224]);
+        await s.run({ [s.inputNames[0]]: x });
+        const ortMs = [];
+        for (let i = 0; i < 10; i++) { const a = performance.now(); await s.run({ [s.inputNames[0]]: x }); ortMs.push(performance.now() - a); }
+        ortMs.sort((a, b) => a - b);
+        out.ortWebMs = (ortMs[4] + ortMs[5]) / 2;
+      }
+      return out;
+    }, { model, train, test, searches, withWebGPU, withORT });
+    if (r.ortWebMs) r.ratio = r.backboneMs / r.ortWebMs;
     results.push(r);
-    console.error(`${model}: fit ${r.fitMsPerImage.toFixed(0)} ms/image, predict ${r.predictMedianMs.toFixed(0)} ms/image, backbone ${r.backboneMs.toFixed(1)} ms vs ONNX Runtime Web ${r.ortWebMs.toFixed(1)} ms (${r.ratio.toFixed(2)}x); on ${r.webgpuEngine} ${r.webgpuBackboneMs.toFixed(0)} ms`);
+    for (const [search, x] of Object.entries(r.search)) {
+      const ft = x.fitTimings;
+      console.error(`${model} (${search} search): fit ${r.fitImages} images in ${(x.fitMs / 1e3).toFixed(1)} s (backbone ${(ft.backboneMs / 1e3).toFixed(1)}, coreset ${(ft.coresetMs / 1e3).toFixed(1)}, threshold search ${(ft.searchMs / 1e3).toFixed(1)} s), bank ${x.bankSize}; predict median ${x.predictMedianMs.toFixed(0)} ms/image`);
+    }
+    console.error(`${model}: backbone ${r.backboneMs.toFixed(1)} ms` + (r.ortWebMs ? ` vs ONNX Runtime Web ${r.ortWebMs.toFixed(1)} ms (${r.ratio.toFixed(2)}x)` : '') + (r.webgpuEngine ? `; on ${r.webgpuEngine} ${r.webgpuBackboneMs.toFixed(0)} ms` : ''));
   }
 } finally {
   await browser.close();

@@ -26,6 +26,8 @@ type engine struct {
 	det *patchcore.Detector
 	// fallback says why the backend running is not the one asked for.
 	fallback string
+	// search is how patches find their nearest bank vectors.
+	search patchcore.Search
 }
 
 func (e *engine) handle(op string, args js.Value, progress patchcore.Progress) (any, error) {
@@ -53,6 +55,10 @@ func (e *engine) init(args js.Value) (any, error) {
 	if args.Get("backend").IsUndefined() {
 		kind = "auto"
 	}
+	search, err := patchcore.ParseSearch(stringOr(args.Get("search"), ""))
+	if err != nil {
+		return nil, err
+	}
 	choice, err := backends.Open(kind)
 	if err != nil {
 		return nil, err
@@ -67,7 +73,7 @@ func (e *engine) init(args js.Value) (any, error) {
 			js.Global().Get("console").Call("warn", "Tessera: "+msg)
 		}})
 	}
-	e.x, e.det, e.fallback = x, nil, choice.Why
+	e.x, e.det, e.fallback, e.search = x, nil, choice.Why, search
 	m := x.Exec.Model()
 	layers := []any{}
 	for _, l := range m.Layers() {
@@ -88,6 +94,7 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 		images[i] = patchcore.Image{Name: v.Get("name").String(), Load: func() (image.Image, error) { return decode(v) }}
 	}
 	cfg := patchcore.Default()
+	cfg.Search = e.search
 	opts := args.Get("options")
 	if f := opts.Get("coreset"); f.Truthy() {
 		cfg.Coreset.Fraction = f.Float()
@@ -107,6 +114,9 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 		return nil, err
 	}
 	det, err := patchcore.NewDetector(e.x, b)
+	if err == nil {
+		det.SetSearch(e.search)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +183,9 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	// The bank says how its images were prepared; use the same.
 	e.x.Prep = b.Prep
 	det, err := patchcore.NewDetector(e.x, b)
+	if err == nil {
+		det.SetSearch(e.search)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -268,3 +281,11 @@ func float32Array(f []float32) js.Value {
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1e3 }
+
+// stringOr is v as a string, or def when v is undefined or null.
+func stringOr(v js.Value, def string) string {
+	if v.IsUndefined() || v.IsNull() {
+		return def
+	}
+	return v.String()
+}

@@ -56,9 +56,18 @@ func Directions(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel
 	}
 	c32 := make([]float32, d*d)
 	sgemm.Pack(xt, d, s).Mul(c32, d, xs, d, d, sgemm.Epilogue{}, par)
-	c := make([]float64, d*d)
-	for i, v := range c32 {
-		c[i] = float64(v)
+	cp := sgemm.Pack(c32, d, d)
+	// mul sets z = c q, the product in float32 (the iteration only needs
+	// the subspace; orthonormalising stays in float64).
+	q32, z32 := make([]float32, d*p), make([]float32, d*p)
+	mul := func(z, q []float64) {
+		for i, v := range q {
+			q32[i] = float32(v)
+		}
+		cp.Mul(z32, p, q32, p, p, sgemm.Epilogue{}, par)
+		for i, v := range z32 {
+			z[i] = float64(v)
+		}
 	}
 
 	// Block power iteration: q (d x p) spans the dominant subspace.
@@ -70,13 +79,13 @@ func Directions(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel
 	orthonormalise(q, d, p)
 	z := make([]float64, d*p)
 	for it := 0; it < 6; it++ {
-		symMul(z, c, q, d, p)
+		mul(z, q)
 		copy(q, z)
 		orthonormalise(q, d, p)
 	}
 	// Rayleigh-Ritz: the eigenvectors of t = q^T c q rotate q onto the
 	// best estimates of the principal components it holds.
-	symMul(z, c, q, d, p)
+	mul(z, q)
 	t := mat.NewSymDense(p, nil)
 	for a := 0; a < p; a++ {
 		for b := a; b < p; b++ {
@@ -112,22 +121,6 @@ func Directions(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel
 		}
 	}
 	return rows, nil
-}
-
-// symMul sets z = c q for the d x d matrix c and the d x p matrix q.
-func symMul(z, c, q []float64, d, p int) {
-	clear(z)
-	for i := 0; i < d; i++ {
-		zi := z[i*p : (i+1)*p]
-		for j, cij := range c[i*d : (i+1)*d] {
-			if cij == 0 {
-				continue
-			}
-			for a, v := range q[j*p : (j+1)*p] {
-				zi[a] += cij * v
-			}
-		}
-	}
 }
 
 // orthonormalise makes the p columns of the d x p matrix q orthonormal

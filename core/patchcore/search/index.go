@@ -9,11 +9,13 @@
 //
 // The bounds of a block of queries against the whole bank are one small
 // matrix product (m values per vector instead of d). Each query then
-// computes exact distances only to the vectors whose bound is below the
-// k-th best distance found so far, in bound order, and stops when the
-// next bound passes it: the same neighbours as brute force, up to float
-// rounding. The first candidates, the k with the smallest bounds, make the
-// k-th best small from the start.
+// looks closer only at the vectors whose bound is below the k-th best
+// distance found so far: first a second, tighter bound of the same form
+// from more directions (Dims2, read per candidate: an eighth of a full
+// vector), and only where that is below too, the exact distance. The
+// same neighbours as brute force, up to float rounding. Each query starts
+// from the previous query's neighbours (neighbouring patches are alike),
+// so the k-th best is small from the start.
 package search
 
 import (
@@ -30,15 +32,23 @@ import (
 
 // Options configures an Index.
 type Options struct {
-	// Dims is m, the number of principal directions bounds are made from
-	// (32 by default: more make tighter bounds but cost more per vector).
+	// Dims is m, the number of principal directions the first bound is
+	// made from, for every bank vector (32 by default: more make tighter
+	// bounds but cost more per vector).
 	Dims int
+	// Dims2 is the number of directions of the second bound, for the
+	// candidates the first leaves (128 by default; -1: no second bound).
+	Dims2 int
 	// Workers is how many goroutines search at once (0: one).
 	Workers int
 }
 
-// DefaultDims is the projection size that measured fastest on real banks.
-const DefaultDims = 32
+// DefaultDims and DefaultDims2 are the projection sizes that measured
+// fastest on real banks.
+const (
+	DefaultDims  = 32
+	DefaultDims2 = 128
+)
 
 // queryBlock is how many queries share one bound product: enough to make
 // it a real matrix product, few enough that their bound rows (queryBlock
@@ -55,6 +65,11 @@ type Index struct {
 	// and |b-mean|^2: (m+2) x n. With the query side (-2 P(q-mean),
 	// -2 |R(q-mean)|, 1), one product gives bound - |q-mean|^2.
 	bankT   []float32
+	// The second bound: m2 directions, and per bank vector its m2
+	// coordinates and its residual norm, (m2+1) values a row.
+	m2      int
+	proj2   []float32
+	bank2   []float32
 	scale   float32 // max |b-mean|^2, for the rounding margin
 	workers int
 }
@@ -89,6 +104,19 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 		return nil, err
 	}
 	ix.proj = proj
+	if m2 := opt.Dims2; m2 >= 0 {
+		if m2 == 0 {
+			m2 = DefaultDims2
+		}
+		if m2 = min(m2, d); m2 > m {
+			// Directions fixed; a bank of few vectors gains nothing from it.
+			if ix.proj2, err = pca.Directions(vectors, n, d, ix.mean, m2, par); err != nil {
+				return nil, err
+			}
+			ix.m2 = m2
+			ix.bank2 = ix.second(vectors, n, par)
+		}
+	}
 	pb, full, resid, scale := ix.project(vectors, n, par)
 	ix.scale = scale
 	ix.bankT = make([]float32, (m+2)*n)
@@ -100,6 +128,37 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 		ix.bankT[(m+1)*n+i] = full[i]
 	}
 	return ix, nil
+}
+
+// second returns rows' coordinates along the second bound's directions
+// and their residual norms: rows x (m2+1).
+func (ix *Index) second(x []float32, rows int, par sgemm.Parallel) []float32 {
+	d, m2 := ix.d, ix.m2
+	pt := make([]float32, d*m2)
+	for k := 0; k < m2; k++ {
+		for j := 0; j < d; j++ {
+			pt[j*m2+k] = ix.proj2[k*d+j]
+		}
+	}
+	centred := make([]float32, rows*d)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < d; j++ {
+			centred[i*d+j] = x[i*d+j] - ix.mean[j]
+		}
+	}
+	out := make([]float32, rows*(m2+1))
+	sgemm.Pack(centred, rows, d).Mul(out, m2+1, pt, m2, m2, sgemm.Epilogue{}, par)
+	for i := 0; i < rows; i++ {
+		var full, part float64
+		for _, v := range centred[i*d : (i+1)*d] {
+			full += float64(v) * float64(v)
+		}
+		for _, v := range out[i*(m2+1) : i*(m2+1)+m2] {
+			part += float64(v) * float64(v)
+		}
+		out[i*(m2+1)+m2] = float32(math.Sqrt(max(full-part, 0)))
+	}
+	return out
 }
 
 // Len is the number of bank vectors.
@@ -168,6 +227,10 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 	// margin keeps it a lower bound, so pruning drops nothing that brute
 	// force would have found smaller.
 	margin := 1e-5 * (qscale + ix.scale)
+	var q2 []float32
+	if ix.m2 > 0 {
+		q2 = ix.second(queries, nq, sgemm.Goroutines(ix.workers))
+	}
 	blocks := (nq + queryBlock - 1) / queryBlock
 	var exact atomic.Int64
 	var next atomic.Int64
@@ -183,7 +246,7 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 					break
 				}
 				q0, q1 := b*queryBlock, min((b+1)*queryBlock, nq)
-				ix.block(s, queries, qaug, qfull, margin, q0, q1, k, out)
+				ix.block(s, queries, q2, qaug, qfull, margin, q0, q1, k, out)
 			}
 			exact.Add(s.exact)
 		}()
@@ -214,7 +277,7 @@ func (ix *Index) newScratch(k int) *scratch {
 // one product, then each query's exact distances where the bound allows.
 // Consecutive queries are neighbouring patches, whose nearest bank vectors
 // are alike: each query starts from the previous one's neighbours.
-func (ix *Index) block(s *scratch, queries, qaug, qfull []float32, margin float32, q0, q1, k int, out []float32) {
+func (ix *Index) block(s *scratch, queries, q2, qaug, qfull []float32, margin float32, q0, q1, k int, out []float32) {
 	n, d, m := ix.n, ix.d, ix.m
 	nb := q1 - q0
 	bounds := s.bounds[:nb*n]
@@ -222,7 +285,11 @@ func (ix *Index) block(s *scratch, queries, qaug, qfull []float32, margin float3
 	var hint []int32
 	for j := 0; j < nb; j++ {
 		q := q0 + j
-		hint = ix.nearest(s, queries[q*d:(q+1)*d], bounds[j*n:(j+1)*n], qfull[q]-margin, hint, k, out[q*k:(q+1)*k])
+		var x2 []float32
+		if q2 != nil {
+			x2 = q2[q*(ix.m2+1) : (q+1)*(ix.m2+1)]
+		}
+		hint = ix.nearest(s, queries[q*d:(q+1)*d], x2, bounds[j*n:(j+1)*n], qfull[q]-margin, margin, hint, k, out[q*k:(q+1)*k])
 	}
 }
 
@@ -231,7 +298,7 @@ func (ix *Index) block(s *scratch, queries, qaug, qfull []float32, margin float3
 // hinted rows first (or the k smallest bounds of a sample of the bank),
 // then every row whose bound is below the k-th best so far, and returns
 // the rows it found, the next query's hint.
-func (ix *Index) nearest(s *scratch, x, bounds []float32, off float32, hint []int32, k int, out []float32) []int32 {
+func (ix *Index) nearest(s *scratch, x, x2, bounds []float32, off, margin float32, hint []int32, k int, out []float32) []int32 {
 	d, n := ix.d, ix.n
 	best, bestI := s.best[:k], s.bestI[:k]
 	for i := range best {
@@ -276,8 +343,12 @@ func (ix *Index) nearest(s *scratch, x, bounds []float32, off float32, hint []in
 	// One pass: every row whose bound is below the k-th best, which only
 	// shrinks as the pass goes.
 	limit := best[k-1] - off
+	w2 := ix.m2 + 1
 	for i, b := range bounds {
 		if b < limit {
+			if x2 != nil && vec.SqDist(x2, ix.bank2[i*w2:(i+1)*w2])-margin >= best[k-1] {
+				continue // the second bound rules it out
+			}
 			eval(int32(i))
 			limit = best[k-1] - off
 		}

@@ -4,7 +4,9 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
@@ -226,8 +228,12 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "bank")
 		})
+		dims := search.DefaultDims
+		if v, err := strconv.Atoi(os.Getenv("TESSERA_SEARCH_DIMS")); err == nil {
+			dims = v // to measure other projection sizes
+		}
 		b.Run(set.String()+"/exact", func(b *testing.B) {
-			ix, err := search.New(bank, n, d, search.Options{Workers: runtime.GOMAXPROCS(0)})
+			ix, err := search.New(bank, n, d, search.Options{Dims: dims, Workers: runtime.GOMAXPROCS(0)})
 			if err != nil {
 				b.Fatal(err)
 			}
