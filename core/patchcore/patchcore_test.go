@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -224,6 +225,9 @@ func TestSearchModesAgree(t *testing.T) {
 	test, err := dataset.Test(cat)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if runtime.GOARCH == "wasm" {
+		test = []dataset.Sample{test[0], test[len(test)-1]} // a defect, a good one: scalar wasm is slow
 	}
 	var imgs []image.Image
 	for _, s := range test {
