@@ -6,7 +6,8 @@
 // WebGPU backend (SwiftShader where there is no GPU: a correctness check,
 // its time says nothing about GPUs).
 // usage: node bench.mjs SITE_DIR WEIGHTS_DIR DATA_DIR MODEL...
-// BENCH_TRAIN=N uses the first N training images; BENCH_SEARCH=exact,brute
+// BENCH_TRAIN=N uses the first N training images, BENCH_TEST=N test images
+// spread over the test set; BENCH_SEARCH=exact,brute
 // the search modes to fit and predict with (both by default);
 // BENCH_WEBGPU=0 and BENCH_ORT=0 leave those parts out.
 import fs from 'node:fs';
@@ -38,7 +39,9 @@ const base = `http://127.0.0.1:${server.address().port}`;
 
 const list = (d) => fs.readdirSync(path.join(dataDir, d)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().map((f) => `/data/${d}/${f}`);
 const train = list('train/good').slice(0, Number(process.env.BENCH_TRAIN) || undefined);
-const test = fs.readdirSync(path.join(dataDir, 'test')).sort().flatMap((d) => list('test/' + d));
+const allTest = fs.readdirSync(path.join(dataDir, 'test')).sort().flatMap((d) => list('test/' + d));
+const nTest = Math.min(Number(process.env.BENCH_TEST) || allTest.length, allTest.length);
+const test = Array.from({ length: nTest }, (_, i) => allTest[Math.floor(i * allTest.length / nTest)]);
 const searches = (process.env.BENCH_SEARCH || 'exact,brute').split(',');
 const withWebGPU = process.env.BENCH_WEBGPU !== '0', withORT = process.env.BENCH_ORT !== '0';
 

@@ -99,23 +99,22 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 	par := sgemm.Goroutines(max(opt.Workers, 1))
 	ix := &Index{n: n, d: d, m: m, vecs: vectors, workers: max(opt.Workers, 1)}
 	ix.mean = pca.Mean(vectors, n, d)
-	proj, err := pca.Directions(vectors, n, d, ix.mean, m, par)
+	// One estimate serves both bounds: its first m directions are the
+	// first bound's, all m2 the second's.
+	m2 := opt.Dims2
+	if m2 == 0 {
+		m2 = DefaultDims2
+	}
+	m2 = min(m2, d)
+	dirs, err := pca.Directions(vectors, n, d, ix.mean, max(m, m2), par)
 	if err != nil {
 		return nil, err
 	}
-	ix.proj = proj
-	if m2 := opt.Dims2; m2 >= 0 {
-		if m2 == 0 {
-			m2 = DefaultDims2
-		}
-		if m2 = min(m2, d); m2 > m {
-			// Directions fixed; a bank of few vectors gains nothing from it.
-			if ix.proj2, err = pca.Directions(vectors, n, d, ix.mean, m2, par); err != nil {
-				return nil, err
-			}
-			ix.m2 = m2
-			ix.bank2 = ix.second(vectors, n, par)
-		}
+	ix.proj = dirs[:m*d]
+	if m2 > m {
+		// (Dims2 < 0, or a bank of few dimensions, has no second bound.)
+		ix.m2, ix.proj2 = m2, dirs[:m2*d]
+		ix.bank2 = ix.second(vectors, n, par)
 	}
 	pb, full, resid, scale := ix.project(vectors, n, par)
 	ix.scale = scale
