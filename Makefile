@@ -49,11 +49,15 @@ serve: site
 	$(GO) run serve.go -addr $(ADDR) -weights $(WEIGHTS)
 
 # Feature-extraction speed: Go benchmarks, then both shared models side by
-# side with ONNX Runtime in one run.
+# side with ONNX Runtime in one run; then the search (brute force and
+# pruned) and the coreset (previous and current selector) on real banks of
+# the shared sets (extracted once into out/bench).
 bench: ortbench
 	$(GO) test -run '^$$' -bench 'Backbone' -benchtime 30x ./core/backbone
 	$(GO) test -run '^$$' -bench 'GEMM' -benchtime 5x ./core/compute/webgpu
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
+	$(GO) test -run '^$$' -bench 'Search' -benchtime 20x ./core/patchcore/search
+	$(GO) test -run '^$$' -bench 'Select/mvtec' -benchtime 1x -timeout 60m ./core/patchcore/coreset
 
 # In headless Chromium: wasm sizes, fit and predict per image, the
 # backbone against ONNX Runtime Web in the same browser and on WebGPU, and
