@@ -75,11 +75,38 @@ func needBrowser(t *testing.T) {
 	need(t, err, "Debian's chromium")
 }
 
+// runNode runs a browser-driving script of tools/browsertest with node and
+// decodes the JSON it prints into out.
+func runNode(t *testing.T, out any, script string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{filepath.Join("tools", "browsertest", script)}, args...)...)
+	cmd.Stderr = os.Stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s output: %v\n%s", script, err, raw)
+	}
+}
+
+// checkAUROC fails the test when the image AUROC of scores is below 0.9.
+func checkAUROC(t *testing.T, where string, scores []float32, labels []bool) {
+	t.Helper()
+	auroc, err := metrics.AUROC(scores, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image AUROC %s: %.3f", where, auroc)
+	if auroc < 0.9 {
+		t.Errorf("image AUROC %.3f %s, want >= 0.9", auroc, where)
+	}
+}
+
 // TestBrowserEndToEnd serves the demo, fits and predicts on the hazelnut sample
 // in headless Chromium through the page, and checks the scores against
 // the labels and against the native engine on the bank the page saved.
 func TestBrowserEndToEnd(t *testing.T) {
-	script, _ := filepath.Abs(filepath.Join("tools", "browsertest", "e2e.mjs"))
 	needBrowser(t)
 	for _, f := range []string{"tessera.wasm", "page.wasm", "wasm_exec.js"} {
 		_, err := os.Stat(filepath.Join("site", f))
@@ -124,16 +151,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	for _, backend := range []string{"cpu"} {
 		t.Run(backend, func(t *testing.T) {
-			cmd := exec.Command("node", script, url, out, backend, trainList, testList)
-			cmd.Stderr = os.Stderr
-			raw, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("e2e script: %v\n%s", err, raw)
-			}
 			var r e2eResult
-			if err := json.Unmarshal(raw, &r); err != nil {
-				t.Fatalf("e2e output: %v\n%s", err, raw)
-			}
+			runNode(t, &r, "e2e.mjs", url, out, backend, trainList, testList)
 			if r.Error != "" {
 				t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
 			}
@@ -146,14 +165,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 			for i, res := range r.Results {
 				scores[i] = float32(res.Score)
 			}
-			auroc, err := metrics.AUROC(scores, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("browser image AUROC %.3f", auroc)
-			if auroc < 0.9 {
-				t.Errorf("browser image AUROC %.3f, want >= 0.9", auroc)
-			}
+			checkAUROC(t, "in the browser", scores, labels)
 			// The JS API, on the reloaded bank, agrees with the page.
 			for i, a := range r.API {
 				if math.Abs(a.Score-r.Results[i].Score) > 1e-4*math.Abs(r.Results[i].Score) || len(a.MapSize) != 3 || a.MapSize[2] != 224*224 {
@@ -171,15 +183,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 // the CPU run saved: the scores must match the CPU backend's within 1e-4.
 func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScores []float32) {
 	picks := []int{0, len(images) - 1, len(images) / 2}
-	args := []string{filepath.Join("tools", "browsertest", "gpu.mjs"), url, bankPath}
+	args := []string{url, bankPath}
 	for _, i := range picks {
 		args = append(args, images[i])
-	}
-	cmd := exec.Command("node", args...)
-	cmd.Stderr = os.Stderr
-	raw, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("WebGPU run: %v\n%s", err, raw)
 	}
 	var r struct {
 		Error  string    `json:"error"`
@@ -188,9 +194,7 @@ func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScore
 		Scores []float64 `json:"scores"`
 		Ms     []float64 `json:"ms"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("WebGPU run output: %v\n%s", err, raw)
-	}
+	runNode(t, &r, "gpu.mjs", args...)
 	if strings.Contains(r.Error, "no GPU adapter") && os.Getenv("TESSERA_REQUIRE_WEBGPU") != "1" {
 		t.Logf("WebGPU in the browser skipped: %s", r.Error)
 		return

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tessera/tessera/core/metrics"
 )
 
 // TestFreshCloneDemo does what a new user does, with nothing of the
@@ -71,12 +68,6 @@ func TestFreshCloneDemo(t *testing.T) {
 	out, _ := filepath.Abs(filepath.Join("out", "e2e"))
 	os.MkdirAll(out, 0o755)
 	shot := filepath.Join(out, "fresh-clone.png")
-	run := exec.Command("node", filepath.Join("tools", "browsertest", "sample.mjs"), url, shot)
-	run.Stderr = os.Stderr
-	raw, err := run.Output()
-	if err != nil {
-		t.Fatalf("sample.mjs: %v\n%s", err, raw)
-	}
 	var r struct {
 		Error    string   `json:"error"`
 		ReadyMs  float64  `json:"readyMs"`
@@ -92,9 +83,7 @@ func TestFreshCloneDemo(t *testing.T) {
 			Score float64 `json:"score"`
 		} `json:"results"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("sample.mjs output: %v\n%s", err, raw)
-	}
+	runNode(t, &r, "sample.mjs", url, shot)
 	if r.Error != "" {
 		t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
 	}
@@ -111,14 +100,7 @@ func TestFreshCloneDemo(t *testing.T) {
 	for i, res := range r.Results {
 		scores[i], labels[i] = float32(res.Score), !strings.Contains(res.Name, "/good/")
 	}
-	auroc, err := metrics.AUROC(scores, labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("sample image AUROC in the fresh clone's demo: %.3f", auroc)
-	if auroc < 0.9 {
-		t.Errorf("sample image AUROC %.3f, want >= 0.9", auroc)
-	}
+	checkAUROC(t, "in the fresh clone's demo", scores, labels)
 }
 
 // cleanEnv is this process's environment without what points at the

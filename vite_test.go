@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/dataset"
-	"github.com/tessera/tessera/core/metrics"
 	"github.com/tessera/tessera/internal/shared"
 )
 
@@ -103,12 +102,6 @@ func TestViteExample(t *testing.T) {
 	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
 	out, _ := filepath.Abs(filepath.Join("out", "e2e"))
 	os.MkdirAll(out, 0o755)
-	cmd := exec.Command("node", filepath.Join("tools", "browsertest", "vite.mjs"), "http://"+ln.Addr().String()+"/", trainList, testList, filepath.Join(out, "vite-example.png"))
-	cmd.Stderr = os.Stderr
-	raw, err = cmd.Output()
-	if err != nil {
-		t.Fatalf("vite.mjs: %v\n%s", err, raw)
-	}
 	var r struct {
 		Error     string   `json:"error"`
 		Engine    string   `json:"engine"`
@@ -120,9 +113,7 @@ func TestViteExample(t *testing.T) {
 			Anomalous bool    `json:"anomalous"`
 		} `json:"results"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("vite.mjs output: %v\n%s", err, raw)
-	}
+	runNode(t, &r, "vite.mjs", "http://"+ln.Addr().String()+"/", trainList, testList, filepath.Join(out, "vite-example.png"))
 	if r.Error != "" {
 		t.Fatalf("in the Vite app: %s\nlogs: %v", r.Error, r.Logs)
 	}
@@ -135,14 +126,7 @@ func TestViteExample(t *testing.T) {
 	for i, res := range r.Results {
 		scores[i], labels[i] = float32(res.Score), test[i].Label
 	}
-	auroc, err := metrics.AUROC(scores, labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("image AUROC in the Vite app: %.3f", auroc)
-	if auroc < 0.9 {
-		t.Errorf("image AUROC %.3f in the Vite app, want >= 0.9", auroc)
-	}
+	checkAUROC(t, "in the Vite app", scores, labels)
 }
 
 func copyFile(t *testing.T, from, to string) {

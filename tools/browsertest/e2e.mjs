@@ -5,24 +5,19 @@
 // (the lists are files with one image path per line). Prints JSON.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, watch } from './chromium.mjs';
 
 const [url, outDir, backend, trainList, testList] = process.argv.slice(2);
 const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
 const train = lines(trainList), test = lines(testList);
 fs.mkdirSync(outDir, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--no-first-run', '--enable-unsafe-webgpu'],
-});
+const browser = await launch({ webgpu: true });
 const out = { backend };
+const logs = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
+  watch(page, logs);
   const t0 = Date.now();
   await page.goto(url);
   await page.selectOption('#backend-select', backend);
@@ -69,10 +64,10 @@ try {
     return res;
   }, { bank: b64(out.bank), images: test.slice(0, 2).map(b64), backend });
   out.totalMs = Date.now() - t0;
-  out.logs = logs.slice(-20);
 } catch (e) {
   out.error = String(e.stack || e);
 } finally {
+  out.logs = logs.slice(-20);
   await browser.close();
 }
 console.log(JSON.stringify(out));

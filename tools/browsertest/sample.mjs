@@ -2,19 +2,15 @@
 // model, press "Try the sample", wait for every sample test image to be
 // scored, and take a screenshot.
 // usage: node sample.mjs URL SCREENSHOT.png. Prints JSON.
-import { chromium } from 'playwright-core';
+import { launch, watch } from './chromium.mjs';
 
 const [url, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const out = {};
 const logs = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
+  watch(page, logs);
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(() => document.querySelector('#model-ready[data-ready="1"]') || /^(Error|No model)/.test(document.querySelector('#status').textContent), null, { timeout: 120000 });

@@ -2,22 +2,17 @@
 // would: pick good images, fit, pick test images, read the verdicts.
 // usage: node vite.mjs URL TRAIN_LIST TEST_LIST SCREENSHOT.png. Prints JSON.
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch, watch } from './chromium.mjs';
 
 const [url, trainList, testList, screenshot] = process.argv.slice(2);
 const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
 const train = lines(trainList), test = lines(testList);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const out = {};
 const logs = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  page.on('console', (m) => logs.push(m.text()));
-  page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
-  page.on('requestfailed', (r) => logs.push('request failed: ' + r.url()));
+  watch(page, logs);
   await page.goto(url);
   await page.waitForFunction(() => /^(Ready|Error)/.test(document.querySelector('#status').textContent), null, { timeout: 120000 });
   out.engine = await page.textContent('#engine');

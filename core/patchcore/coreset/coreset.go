@@ -306,35 +306,8 @@ func (s *selector) add(c int) {
 	s.far = append(s.far, f)
 }
 
-// forItems runs f(worker, 0..n-1) over the cores, claiming items in chunks.
-func (s *selector) forItems(n int, f func(w, i int)) {
-	const chunk = 64
-	w := min(len(s.moved), (n+chunk-1)/chunk)
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			f(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for k := 0; k < w; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				for j := lo; j < min(lo+chunk, n); j++ {
-					f(k, j)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
+// forItems runs f(worker, 0..n-1) over the selector's workers.
+func (s *selector) forItems(n int, f func(w, i int)) { parallelFor(len(s.moved), n, f) }
 
 // leave removes from g the members nearer to cv than to their centre,
 // among those with r > half (all, for half = 0), and appends them to out
@@ -444,7 +417,6 @@ func (g *group) sort(d int) {
 
 func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }
 
-
 func parallel(n int, f func(lo, hi int)) {
 	w := min(runtime.GOMAXPROCS(0), n)
 	if w <= 1 {
@@ -464,17 +436,23 @@ func parallel(n int, f func(lo, hi int)) {
 
 // parallelItems runs f(0..n-1) over the cores, claiming items in chunks.
 func parallelItems(n int, f func(int)) {
+	parallelFor(runtime.GOMAXPROCS(0), n, func(_, i int) { f(i) })
+}
+
+// parallelFor runs f(w, 0..n-1) on up to workers goroutines, which claim
+// items in chunks; w numbers the goroutine, for per-worker buffers.
+func parallelFor(workers, n int, f func(w, i int)) {
 	const chunk = 32
-	w := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	w := min(workers, (n+chunk-1)/chunk)
 	if w <= 1 {
 		for i := 0; i < n; i++ {
-			f(i)
+			f(0, i)
 		}
 		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i := 0; i < w; i++ {
+	for k := 0; k < w; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -484,7 +462,7 @@ func parallelItems(n int, f func(int)) {
 					return
 				}
 				for j := lo; j < min(lo+chunk, n); j++ {
-					f(j)
+					f(k, j)
 				}
 			}
 		}()

@@ -34,8 +34,8 @@ func legacySelect(x []float32, n, d int, cfg Config) []int {
 type legacySelector struct {
 	x      []float32
 	n, d   int
-	dist   []float32 // current distance of each point
-	groups []legacyGroup   // group 0: points no centre has claimed yet
+	dist   []float32     // current distance of each point
+	groups []legacyGroup // group 0: points no centre has claimed yet
 
 	// Where the data defeats the pruning (high-dimensional textures, whose
 	// points are all about equally far apart), the groups cost more than
@@ -228,4 +228,3 @@ func (s *legacySelector) scan(c int) {
 		}
 	}
 }
-

@@ -64,7 +64,7 @@ type Index struct {
 	// bankT holds, for every bank vector b (a column), P(b-mean), |R(b-mean)|
 	// and |b-mean|^2: (m+2) x n. With the query side (-2 P(q-mean),
 	// -2 |R(q-mean)|, 1), one product gives bound - |q-mean|^2.
-	bankT   []float32
+	bankT []float32
 	// The second bound: m2 directions, and per bank vector its m2
 	// coordinates and its residual norm, (m2+1) values a row.
 	m2      int
