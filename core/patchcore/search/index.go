@@ -60,7 +60,9 @@ type Index struct {
 	n, d, m int
 	vecs    []float32 // the bank, n x d (not copied)
 	mean    []float32 // the bank's mean, d
-	proj    []float32 // P, m x d, orthonormal rows
+	// dirs are max(m, m2) orthonormal directions (rows, d values each): the
+	// first m make the first bound, the first m2 the second.
+	dirs []float32
 	// bankT holds, for every bank vector b (a column), P(b-mean), |R(b-mean)|
 	// and |b-mean|^2: (m+2) x n. With the query side (-2 P(q-mean),
 	// -2 |R(q-mean)|, 1), one product gives bound - |q-mean|^2.
@@ -68,7 +70,6 @@ type Index struct {
 	// The second bound: m2 directions, and per bank vector its m2
 	// coordinates and its residual norm, (m2+1) values a row.
 	m2      int
-	proj2   []float32
 	bank2   []float32
 	scale   float32 // max |b-mean|^2, for the rounding margin
 	workers int
@@ -106,69 +107,69 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 		m2 = DefaultDims2
 	}
 	m2 = min(m2, d)
+	if m2 <= m {
+		m2 = 0 // (Dims2 < 0, or a bank of few dimensions: no second bound)
+	}
 	dirs, err := pca.Directions(vectors, n, d, ix.mean, max(m, m2), par)
 	if err != nil {
 		return nil, err
 	}
-	ix.proj = dirs[:m*d]
-	if m2 > m {
-		// (Dims2 < 0, or a bank of few dimensions, has no second bound.)
-		ix.m2, ix.proj2 = m2, dirs[:m2*d]
-		ix.bank2 = ix.second(vectors, n, par)
-	}
-	pb, full, resid, scale := ix.project(vectors, n, par)
-	ix.scale = scale
+	ix.dirs, ix.m2 = dirs, m2
+	p := ix.project(vectors, n, par)
+	ix.scale = p.scale
 	ix.bankT = make([]float32, (m+2)*n)
 	for i := 0; i < n; i++ {
-		for k := 0; k < m; k++ {
-			ix.bankT[k*n+i] = pb[i*m+k]
+		for k, v := range p.coords(i, m) {
+			ix.bankT[k*n+i] = v
 		}
-		ix.bankT[m*n+i] = resid[i]
-		ix.bankT[(m+1)*n+i] = full[i]
+		ix.bankT[m*n+i] = p.resid(i, m)
+		ix.bankT[(m+1)*n+i] = float32(p.full[i])
 	}
+	ix.bank2 = p.second(m2)
 	return ix, nil
 }
 
-// second returns rows' coordinates along the second bound's directions
-// and their residual norms: rows x (m2+1).
-func (ix *Index) second(x []float32, rows int, par sgemm.Parallel) []float32 {
-	d, m2 := ix.d, ix.m2
-	pt := make([]float32, d*m2)
-	for k := 0; k < m2; k++ {
-		for j := 0; j < d; j++ {
-			pt[j*m2+k] = ix.proj2[k*d+j]
-		}
+// projected is rows centred on the bank's mean, along the index's
+// directions: coordinates (rows x w) and squared norms.
+type projected struct {
+	c     []float32
+	w     int
+	full  []float64 // |x-mean|^2
+	scale float32   // the largest of them
+}
+
+func (p *projected) coords(i, m int) []float32 { return p.c[i*p.w : i*p.w+m] }
+
+// resid is the norm of row i's part outside the first m directions.
+func (p *projected) resid(i, m int) float32 {
+	var s float64
+	for _, v := range p.coords(i, m) {
+		s += float64(v) * float64(v)
 	}
-	centred := make([]float32, rows*d)
-	for i := 0; i < rows; i++ {
-		for j := 0; j < d; j++ {
-			centred[i*d+j] = x[i*d+j] - ix.mean[j]
-		}
+	return float32(math.Sqrt(max(p.full[i]-s, 0)))
+}
+
+// second lays the rows out for the second bound: per row its first m2
+// coordinates and the norm of the rest, (m2+1) values (nil for m2 = 0).
+func (p *projected) second(m2 int) []float32 {
+	if m2 == 0 {
+		return nil
 	}
+	rows := len(p.full)
 	out := make([]float32, rows*(m2+1))
-	sgemm.Pack(centred, rows, d).Mul(out, m2+1, pt, m2, m2, sgemm.Epilogue{}, par)
 	for i := 0; i < rows; i++ {
-		var full, part float64
-		for _, v := range centred[i*d : (i+1)*d] {
-			full += float64(v) * float64(v)
-		}
-		for _, v := range out[i*(m2+1) : i*(m2+1)+m2] {
-			part += float64(v) * float64(v)
-		}
-		out[i*(m2+1)+m2] = float32(math.Sqrt(max(full-part, 0)))
+		copy(out[i*(m2+1):], p.coords(i, m2))
+		out[i*(m2+1)+m2] = p.resid(i, m2)
 	}
 	return out
 }
 
-// Len is the number of bank vectors.
-func (ix *Index) Len() int { return ix.n }
-
-// project returns P(x-mean) (rows x m), |x-mean|^2, |R(x-mean)| and the
-// largest |x-mean|^2 of rows vectors.
-func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) (pq, fullNorm, resid []float32, scale float32) {
-	d, m := ix.d, ix.m
+// project centres rows vectors on the bank's mean and takes their
+// coordinates along all the index's directions, as one product.
+func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) *projected {
+	d, w := ix.d, len(ix.dirs)/ix.d
 	centred := make([]float32, rows*d)
-	full := make([]float64, rows)
+	p := &projected{w: w, full: make([]float64, rows), c: make([]float32, rows*w)}
 	for i := 0; i < rows; i++ {
 		src, dst := x[i*d:(i+1)*d], centred[i*d:(i+1)*d]
 		var s float64
@@ -177,29 +178,21 @@ func (ix *Index) project(x []float32, rows int, par sgemm.Parallel) (pq, fullNor
 			dst[j] = v
 			s += float64(v) * float64(v)
 		}
-		full[i] = s
+		p.full[i] = s
+		p.scale = max(p.scale, float32(s))
 	}
-	// pq = centred x P^T; P^T is d x m.
-	pt := make([]float32, d*m)
-	for k := 0; k < m; k++ {
+	dt := make([]float32, d*w) // the directions transposed, d x w
+	for k := 0; k < w; k++ {
 		for j := 0; j < d; j++ {
-			pt[j*m+k] = ix.proj[k*d+j]
+			dt[j*w+k] = ix.dirs[k*d+j]
 		}
 	}
-	pq = make([]float32, rows*m)
-	sgemm.Pack(centred, rows, d).Mul(pq, m, pt, m, m, sgemm.Epilogue{}, par)
-	fullNorm, resid = make([]float32, rows), make([]float32, rows)
-	for i := 0; i < rows; i++ {
-		var s float64
-		for _, v := range pq[i*m : (i+1)*m] {
-			s += float64(v) * float64(v)
-		}
-		fullNorm[i] = float32(full[i])
-		resid[i] = float32(math.Sqrt(max(full[i]-s, 0)))
-		scale = max(scale, float32(full[i]))
-	}
-	return pq, fullNorm, resid, scale
+	sgemm.Pack(centred, rows, d).Mul(p.c, w, dt, w, w, sgemm.Epilogue{}, par)
+	return p
 }
+
+// Len is the number of bank vectors.
+func (ix *Index) Len() int { return ix.n }
 
 // Search returns, for each of the nq query rows (d values each), the k
 // smallest squared distances to the bank, ascending (nq*k values).
@@ -212,24 +205,23 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 	}
 	out := make([]float32, nq*k)
 	m := ix.m
-	pq, qfull, qresid, qscale := ix.project(queries, nq, sgemm.Goroutines(ix.workers))
+	p := ix.project(queries, nq, sgemm.Goroutines(ix.workers))
 	// The query side of the bound product: (-2 P(q-mean), -2 |R(q-mean)|, 1).
 	qaug := make([]float32, nq*(m+2))
+	qfull := make([]float32, nq)
 	for i := 0; i < nq; i++ {
 		row := qaug[i*(m+2) : (i+1)*(m+2)]
-		for j, v := range pq[i*m : (i+1)*m] {
+		for j, v := range p.coords(i, m) {
 			row[j] = -2 * v
 		}
-		row[m], row[m+1] = -2*qresid[i], 1
+		row[m], row[m+1] = -2*p.resid(i, m), 1
+		qfull[i] = float32(p.full[i])
 	}
 	// A float32 bound can exceed the true distance by its rounding; the
 	// margin keeps it a lower bound, so pruning drops nothing that brute
 	// force would have found smaller.
-	margin := 1e-5 * (qscale + ix.scale)
-	var q2 []float32
-	if ix.m2 > 0 {
-		q2 = ix.second(queries, nq, sgemm.Goroutines(ix.workers))
-	}
+	margin := 1e-5 * (p.scale + ix.scale)
+	q2 := p.second(ix.m2)
 	blocks := (nq + queryBlock - 1) / queryBlock
 	var exact atomic.Int64
 	var next atomic.Int64
