@@ -58,8 +58,16 @@ func NewDetector(x *Extractor, b *bank.Bank) (*Detector, error) {
 	return &Detector{x: x, bank: b, search: SearchAuto}, nil
 }
 
-// SetSearch chooses how patches find their nearest bank vectors.
-func (d *Detector) SetSearch(s Search) { d.search = s }
+// SetSearch chooses how patches find their nearest bank vectors; the
+// name is read as ParseSearch reads it.
+func (d *Detector) SetSearch(s Search) error {
+	m, err := ParseSearch(string(s))
+	if err != nil {
+		return err
+	}
+	d.search = m
+	return nil
+}
 
 // SearchStats returns the pruned search's work so far: exact distances
 // computed, against brute force's queries x bank size.

@@ -157,6 +157,10 @@ type FitReport struct {
 	Timings  Timings
 	Failures []Failure // images skipped because they could not be read
 	Holdout  []string  // images scored for the threshold, not in the bank
+	// Detector is the detector that scored the held-out images, ready to
+	// predict with the new bank, its search index already laid out (nil
+	// when no image was held out). Its Timings include that scoring.
+	Detector *Detector
 }
 
 // Fit builds a memory bank from defect-free images.
@@ -238,7 +242,9 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 		if err != nil {
 			return nil, rep, err
 		}
-		det.SetSearch(cfg.Search)
+		if err := det.SetSearch(cfg.Search); err != nil {
+			return nil, rep, err
+		}
 		var scores []float64
 		err = x.eachBatch(hold, cfg, &rep.Timings, &rep.Failures, func(ps [][]float32, _, _ int) {
 			for _, p := range ps {
@@ -259,6 +265,7 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 			b.ThresholdRule = fmt.Sprintf("quantile %g of the scores of %d held-out training images", cfg.Quantile, len(scores))
 		}
 		rep.Timings.Search += det.timings.Search
+		rep.Detector = det
 	}
 	return b, rep, nil
 }

@@ -121,6 +121,19 @@ func TestHazelnutEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The detector Fit scored the held-out images with predicts the same.
+	if rep.Detector == nil {
+		t.Fatal("Fit held images out but returned no detector")
+	}
+	again, err := rep.Detector.Predict(imgs[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again {
+		if again[i].Score != res[i].Score || again[i].Threshold != b.Threshold {
+			t.Errorf("image %d: Fit's detector scores %g (threshold %g), a new one %g (%g)", i, again[i].Score, again[i].Threshold, res[i].Score, b.Threshold)
+		}
+	}
 	t.Logf("hazelnut sample, MobileNetV2: image AUROC %.3f over %d test images, bank %d", auroc, len(res), b.N)
 	if auroc < 0.9 {
 		t.Errorf("image AUROC %.3f, want >= 0.9", auroc)
@@ -245,12 +258,17 @@ func TestSearchModesAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 		results := map[patchcore.Search][]*patchcore.Result{}
+		if det, _ := patchcore.NewDetector(x, b); det.SetSearch("nearest") == nil {
+			t.Error("SetSearch took an unknown mode")
+		}
 		for _, mode := range []patchcore.Search{patchcore.SearchBrute, patchcore.SearchExact} {
 			det, err := patchcore.NewDetector(x, b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			det.SetSearch(mode)
+			if err := det.SetSearch(mode); err != nil {
+				t.Fatal(err)
+			}
 			if results[mode], err = det.Predict(imgs); err != nil {
 				t.Fatal(err)
 			}

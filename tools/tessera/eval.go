@@ -114,7 +114,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	det.SetSearch(cfg.Search)
+	if err := det.SetSearch(cfg.Search); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
 	rep := &evalReport{
 		Category: *data, Model: x.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,

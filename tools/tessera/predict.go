@@ -45,15 +45,13 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	mode, err := patchcore.ParseSearch(*searchMode)
-	if err != nil {
-		return fmt.Errorf("predict: %w", err)
-	}
 	det, err := detectorFor(b, modelFlags{model: *model, weightsDir: *weightsDir, backend: *backend, log: stderr})
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	det.SetSearch(mode)
+	if err := det.SetSearch(patchcore.Search(*searchMode)); err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
 	if *heatmaps != "" {
 		if err := os.MkdirAll(*heatmaps, 0o755); err != nil {
 			return fmt.Errorf("predict: %w", err)

@@ -113,12 +113,16 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := patchcore.NewDetector(e.x, b)
-	if err == nil {
-		det.SetSearch(e.search)
-	}
-	if err != nil {
-		return nil, err
+	// The detector that set the threshold has its search index laid out
+	// already; building another costs seconds in wasm.
+	det := rep.Detector
+	if det == nil {
+		if det, err = patchcore.NewDetector(e.x, b); err != nil {
+			return nil, err
+		}
+		if err := det.SetSearch(e.search); err != nil {
+			return nil, err
+		}
 	}
 	e.det = det
 	failures := []any{}
@@ -183,10 +187,10 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	// The bank says how its images were prepared; use the same.
 	e.x.Prep = b.Prep
 	det, err := patchcore.NewDetector(e.x, b)
-	if err == nil {
-		det.SetSearch(e.search)
-	}
 	if err != nil {
+		return nil, err
+	}
+	if err := det.SetSearch(e.search); err != nil {
 		return nil, err
 	}
 	e.det = det
