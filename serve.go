@@ -80,8 +80,11 @@ func onlyModels(h http.Handler) http.Handler {
 	})
 }
 
-// compressible lists the types worth gzipping; images are compressed already.
-var compressible = []string{".wasm", ".js", ".mjs", ".html", ".css", ".json", ".onnx", ".svg"}
+// compressible lists the types worth gzipping. Images are compressed
+// already; ONNX weights shrink by 7% and, gzipped and chunked, made
+// Chromium fail a second concurrent fetch of the same model with
+// ERR_CACHE_WRITE_FAILURE.
+var compressible = []string{".wasm", ".js", ".mjs", ".html", ".css", ".json", ".svg"}
 
 var gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
 
@@ -118,6 +121,8 @@ type gzipResponse struct {
 
 func (g *gzipResponse) WriteHeader(code int) {
 	g.Header().Del("Content-Length") // the compressed length differs
+	// Byte ranges would count the uncompressed file.
+	g.Header().Del("Accept-Ranges")
 	if code == http.StatusNotModified || code == http.StatusNoContent {
 		g.Header().Del("Content-Encoding")
 	}

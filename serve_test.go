@@ -56,6 +56,12 @@ func TestServer(t *testing.T) {
 	if r := get("/weights/m.onnx", false); r.StatusCode != 200 {
 		t.Errorf("model: status %d", r.StatusCode)
 	}
+	// Models go out as they are, with their length: Chromium failed a
+	// second concurrent fetch of a gzipped, chunked model with
+	// ERR_CACHE_WRITE_FAILURE.
+	if r := get("/weights/m.onnx", true); r.Header.Get("Content-Encoding") != "" || r.ContentLength != 10 {
+		t.Errorf("model served with encoding %q, length %d; want none, 10", r.Header.Get("Content-Encoding"), r.ContentLength)
+	}
 	if r := get("/weights/secret.txt", false); r.StatusCode != 404 {
 		t.Errorf("non-model file in weights: status %d, want 404", r.StatusCode)
 	}

@@ -97,7 +97,10 @@ export class Tessera {
 
 async function modelBytes(model, name) {
   if (typeof model === 'string' || model instanceof URL) {
-    const res = await fetch(model);
+    // A failed write to the browser's HTTP cache fails the whole fetch
+    // (ERR_CACHE_WRITE_FAILURE, seen with a full disk and with two fetches
+    // of one gzipped model at once): fetch once more past the cache.
+    const res = await fetch(model).catch(() => fetch(model, { cache: 'no-store' }));
     if (!res.ok) throw new Error(`model ${model}: HTTP ${res.status}`);
     return { bytes: await res.arrayBuffer(), label: name ?? String(model).split('/').pop() };
   }

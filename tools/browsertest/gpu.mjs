@@ -3,20 +3,15 @@
 // earlier, so the scores can be set against the CPU backend's.
 // usage: node gpu.mjs URL BANK IMAGE... ; prints JSON.
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch, watch } from './chromium.mjs';
 
 const [url, bankPath, ...images] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch({ webgpu: true });
 const out = {};
 const logs = [];
 try {
   const page = await browser.newPage();
-  // What a failure needs explained: failed requests and the console.
-  page.on('requestfailed', (r) => logs.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
-  page.on('console', (m) => logs.push(`console ${m.type()}: ${m.text()}`));
+  watch(page, logs);
   await page.goto(url);
   await page.waitForFunction(() => window.Tessera);
   const b64 = (p) => fs.readFileSync(p).toString('base64');
