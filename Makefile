@@ -9,12 +9,14 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test vet build site dist serve bench bench-browser ortbench browsertest clean
+.PHONY: test vet build site dist serve bench bench-browser ortbench browsertest wasmsimd clean
 
-WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+# Go's Node runner for js/wasm tests, with Tessera's SIMD kernels bound.
+WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
 
 # The test command: vet, unit and end-to-end tests natively, the core's
-# tests again as js/wasm under Node, the WebGPU backend's as js/wasm in
+# tests again as js/wasm under Node (with relaxed SIMD kernels, and the CPU
+# kernels' with SIMD128 and with none), the WebGPU backend's as js/wasm in
 # headless Chromium (SwiftShader), and the CPU-only build without cgo.
 # TESSERA_REQUIRE_WEBGPU=1 (set by .ci/run, which installs lavapipe)
 # turns a missing native adapter from a skip into a failure.
@@ -22,6 +24,7 @@ test: vet ortbench browsertest site dist
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" $$(GOOS=js GOARCH=wasm $(GO) list ./core/... | grep -v /compute/webgpu)
+	for simd in simd128 off; do TESSERA_SIMD=$$simd GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/compute/cpu/... || exit 1; done
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
 
 vet:
@@ -36,12 +39,23 @@ site:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/tessera.wasm ./wasm/worker
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o site/page.wasm ./wasm/page
 	cp "$(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/wasm_exec.js
+	cp $(SIMD)/kernels.wasm site/tessera-simd.wasm
+	cp $(SIMD)/kernels_relaxed.wasm site/tessera-simd-relaxed.wasm
+
+# The wasm SIMD kernels: regenerate their text and assemble it (needs
+# wabt's wat2wasm); the assembled modules are committed, so users need no
+# wabt, and TestAssembled checks that they match their source.
+SIMD := core/compute/cpu/wasmsimd
+wasmsimd:
+	cd $(SIMD) && $(GO) run gen.go
+	wat2wasm --enable-relaxed-simd $(SIMD)/kernels.wat -o $(SIMD)/kernels.wasm
+	wat2wasm --enable-relaxed-simd $(SIMD)/kernels_relaxed.wat -o $(SIMD)/kernels_relaxed.wasm
 
 # The JS API as an npm package in dist/ (npm install ./dist, or npm pack
 # it): the ES module, its worker, the engine, Go's glue and the types.
 dist: site
 	rm -rf dist && mkdir -p dist
-	cp site/tessera.js site/tessera-worker.js site/tessera.d.ts site/tessera.wasm site/wasm_exec.js dist/
+	cp site/tessera.js site/tessera-worker.js site/tessera-simd.js site/tessera.d.ts site/tessera.wasm site/tessera-simd.wasm site/tessera-simd-relaxed.wasm site/wasm_exec.js dist/
 	cp site/package/package.json site/package/README.md NOTICE dist/
 
 # The local demo server.

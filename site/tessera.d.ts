@@ -30,6 +30,12 @@ export interface CreateOptions {
    * All give the same scores, up to float rounding.
    */
   search?: 'auto' | 'exact' | 'brute';
+  /**
+   * The CPU backend's kernels: `'auto'` (default) and `'relaxed'` use relaxed
+   * SIMD where the browser validates it, else SIMD128; `'simd128'` never
+   * fuses; `'off'` runs the portable scalar kernels. Scores agree within 1e-5.
+   */
+  simd?: 'auto' | 'relaxed' | 'simd128' | 'off';
   /** The model's name as recorded in banks (default: the URL's or file's last part). */
   name?: string;
   /** Where the worker script is, when it is served from somewhere other than beside tessera.js. */
@@ -37,7 +43,7 @@ export interface CreateOptions {
 }
 
 export interface EngineInfo {
-  /** The backend that runs now, e.g. `'cpu (1 thread, go)'` or `'webgpu (...)'`. */
+  /** The backend that runs now, e.g. `'cpu (1 thread, wasm relaxed simd)'` or `'webgpu (...)'`. */
   backend: string;
   /** Why the backend is not the GPU (none found, software adapter, a GPU failure mid-run), or empty. */
   fallback?: string;
@@ -120,7 +126,7 @@ export interface BenchResult {
 }
 
 export declare class Tessera {
-  private constructor(workerURL?: string | URL);
+  private constructor(workerURL?: string | URL, simd?: CreateOptions['simd']);
   /** Loads a model in a new Web Worker. */
   static create(options: CreateOptions): Promise<Tessera>;
   /** A detector from saved bank bytes and the model it was made with. */

@@ -24,11 +24,12 @@ export class Tessera {
   #ready;
   info = null;
 
-  constructor(workerURL) {
+  constructor(workerURL, simd = 'auto') {
     // Written out in full so bundlers see the worker and bundle it.
     this.#worker = workerURL
       ? new Worker(workerURL, { type: 'module' })
       : new Worker(new URL('./tessera-worker.js', import.meta.url), { type: 'module' });
+    this.#worker.postMessage({ boot: { simd } });
     this.#ready = new Promise((resolve, reject) => {
       this.#worker.onmessage = (e) => {
         const m = e.data;
@@ -46,16 +47,18 @@ export class Tessera {
   }
 
   // Tessera.create loads a model: a URL, an ArrayBuffer or typed array, or a Blob.
-  static async create({ model, backend = 'auto', search = 'auto', name, workerURL } = {}) {
-    const t = new Tessera(workerURL);
+  // simd: 'auto' (relaxed SIMD where the browser has it, else SIMD128),
+  // 'relaxed', 'simd128' or 'off' (the portable kernels) for the CPU backend.
+  static async create({ model, backend = 'auto', search = 'auto', simd = 'auto', name, workerURL } = {}) {
+    const t = new Tessera(workerURL, simd);
     const { bytes, label } = await modelBytes(model, name);
     t.info = await t.#call('init', { model: bytes, name: label, backend, search }, null, [bytes]);
     return t;
   }
 
   // Tessera.loadBank makes a detector from saved bank bytes and its model.
-  static async loadBank(bytes, { model, backend = 'auto', search = 'auto', name, workerURL } = {}) {
-    const t = await Tessera.create({ model, backend, search, name, workerURL });
+  static async loadBank(bytes, { model, backend = 'auto', search = 'auto', simd = 'auto', name, workerURL } = {}) {
+    const t = await Tessera.create({ model, backend, search, simd, name, workerURL });
     t.bank = await t.#call('loadBank', { bytes: await toBytes(bytes) });
     return t;
   }

@@ -12,13 +12,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import { launch } from './chromium.mjs';
 
 const [wasmFile, ...args] = process.argv.slice(2);
 if (!wasmFile) {
   console.error('usage: gotest.mjs TEST.wasm [ARGS...]');
   process.exit(2);
 }
+const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const simdDir = path.join(repo, 'core', 'compute', 'cpu', 'wasmsimd');
 const goroot = process.env.GOROOT || execFileSync('go', ['env', 'GOROOT']).toString().trim();
 // A loopback origin is a secure context, which WebGPU requires; no server
 // listens there, every request is answered by serve below.
@@ -109,8 +112,13 @@ function pageSide() {
     go.env = env;
     let code = 0;
     go.exit = (c) => { code = c; };
+    // The CPU kernels' SIMD imports, as the engine's worker binds them.
+    const { simdKernels } = await import('/tessera-simd.js');
+    const kernels = await simdKernels(env.TESSERA_SIMD || 'auto');
+    Object.assign(go.importObject, kernels.imports);
     // cogentcore/webgpu copies buffers through globalThis.wasm.instance.
     window.wasm = await WebAssembly.instantiateStreaming(fetch('/test.wasm'), go.importObject);
+    await kernels.attach(window.wasm.instance);
     await go.run(window.wasm.instance);
     return code;
   };
@@ -127,6 +135,9 @@ function serve(route) {
       case '/fs.js': return body(`(${pageSide.toString()})();`, 'text/javascript');
       case '/wasm_exec.js': return body(fs.readFileSync(path.join(goroot, 'lib/wasm/wasm_exec.js')), 'text/javascript');
       case '/test.wasm': return body(fs.readFileSync(wasmFile), 'application/wasm');
+      case '/tessera-simd.js': return body(fs.readFileSync(path.join(repo, 'site', 'tessera-simd.js')), 'text/javascript');
+      case '/tessera-simd.wasm': return body(fs.readFileSync(path.join(simdDir, 'kernels.wasm')), 'application/wasm');
+      case '/tessera-simd-relaxed.wasm': return body(fs.readFileSync(path.join(simdDir, 'kernels_relaxed.wasm')), 'application/wasm');
       case '/stat': {
         const s = fs.statSync(p);
         return body(JSON.stringify({ dir: s.isDirectory(), mode: s.mode, size: s.size, mtimeMs: Math.floor(s.mtimeMs) }), 'application/json');
@@ -140,10 +151,7 @@ function serve(route) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch({ webgpu: true });
 let code = 1;
 try {
   const page = await browser.newPage();

@@ -184,6 +184,16 @@ func (p *page) loadModelList() {
 	p.useModel(def, js.Undefined())
 }
 
+// simd is the page address's ?simd= (auto, relaxed, simd128 or off), for
+// setting the CPU kernels against each other; auto when absent.
+func (p *page) simd() string {
+	q := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "simd")
+	if q.IsNull() {
+		return "auto"
+	}
+	return q.String()
+}
+
 func (p *page) selectedModel() string { return p.el("model-select").Underlying().Get("value").String() }
 
 // useModel starts a fresh engine with a model from the server or a file.
@@ -202,7 +212,7 @@ func (p *page) useModel(url string, blob js.Value) {
 	}
 	p.setBusy(true)
 	p.status("Loading %s...", label)
-	t, err := await(js.Global().Get("Tessera").Call("create", map[string]any{"model": model, "backend": p.backend}))
+	t, err := await(js.Global().Get("Tessera").Call("create", map[string]any{"model": model, "backend": p.backend, "simd": p.simd()}))
 	p.setBusy(false)
 	if err != nil {
 		p.tessera = js.Undefined()
@@ -471,7 +481,7 @@ func (p *page) loadBank(f js.Value) {
 		p.tessera.Call("cancel")
 	}
 	p.setBusy(true)
-	t, err := await(js.Global().Get("Tessera").Call("loadBank", bytes, map[string]any{"model": model, "backend": p.backend}))
+	t, err := await(js.Global().Get("Tessera").Call("loadBank", bytes, map[string]any{"model": model, "backend": p.backend, "simd": p.simd()}))
 	p.setBusy(false)
 	if err != nil {
 		p.fail(err)

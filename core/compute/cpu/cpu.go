@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/tessera/tessera/core/compute"
-	"golang.org/x/sys/cpu"
+	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 )
 
 // Backend is the CPU implementation of compute.Backend.
@@ -41,15 +41,11 @@ type Tensor struct {
 func (t *Tensor) Shape() []int { return t.shape }
 
 func (b *Backend) Name() string {
-	simd := "go"
-	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		simd = "avx2+fma"
-	}
 	unit := "threads"
 	if b.workers == 1 {
 		unit = "thread"
 	}
-	return fmt.Sprintf("cpu (%d %s, %s)", b.workers, unit, simd)
+	return fmt.Sprintf("cpu (%d %s, %s)", b.workers, unit, sgemm.Kernel())
 }
 
 func (b *Backend) Err() error { return nil }

@@ -33,3 +33,10 @@ func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate boo
 	}
 	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldb, ldc, flags, bias, lo, hi)
 }
+
+func kernelName() string {
+	if hasFMA {
+		return "avx2+fma"
+	}
+	return "go"
+}

@@ -1,7 +1,9 @@
-//go:build !amd64
+//go:build !amd64 && !(js && wasm)
 
 package sgemm
 
 func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
 	kernelGo(k, a, b, ldb, c, ldc, accumulate, fin)
 }
+
+func kernelName() string { return "go" }

@@ -4,7 +4,8 @@
 // the work is split into tiles that run on all cores.
 //
 // On amd64 with AVX2 and FMA the inner 6x16 block is an assembly kernel;
-// elsewhere a portable Go kernel with the same packed layout runs.
+// under js/wasm it is the SIMD module of package wasmsimd when the host
+// bound it; elsewhere a portable Go kernel with the same packed layout runs.
 package sgemm
 
 import (
@@ -20,6 +21,10 @@ const (
 	mc = 72  // rows of C per task (multiple of mr)
 	nc = 128 // columns of C per task (multiple of nr)
 )
+
+// Kernel names the micro-kernel this process runs: "avx2+fma", "wasm
+// simd128", "wasm relaxed simd" or "go".
+func Kernel() string { return kernelName() }
 
 // Packed is an M x K row-major matrix repacked into panels of mr rows,
 // each panel stored k-major (mr values per k), zero-padded to a whole panel.

@@ -1,0 +1,39 @@
+//go:build js && wasm
+
+package sgemm
+
+import "github.com/tessera/tessera/core/compute/cpu/wasmsimd"
+
+// simdLevel is what the host bound (wasmsimd.Level), read once.
+var simdLevel = wasmsimd.Level()
+
+func kernelName() string { return wasmsimd.LevelName(simdLevel) }
+
+func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	if simdLevel == wasmsimd.None || k == 0 {
+		kernelGo(k, a, b, ldb, c, ldc, accumulate, fin)
+		return
+	}
+	kernelSIMD(simdLevel == wasmsimd.Relaxed, k, a, b, ldb, c, ldc, accumulate, fin)
+}
+
+// kernelSIMD runs the wasm module's micro-kernel: the SIMD128 one sums in
+// kernelGo's order, bit for bit; the relaxed one fuses each multiply-add.
+func kernelSIMD(relaxed bool, k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	// Bounds the module relies on, checked once per call.
+	_ = a[k*mr-1]
+	_ = b[(k-1)*ldb+nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	flags := 0
+	if accumulate {
+		flags |= 1
+	}
+	var bias *float32
+	var lo, hi float32
+	if fin != nil {
+		_ = fin.bias[mr-1]
+		flags |= 2
+		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
+	}
+	wasmsimd.Sgemm(relaxed, k, &a[0], &b[0], ldb, &c[0], ldc, flags, bias, lo, hi)
+}

@@ -1,0 +1,55 @@
+//go:build js && wasm
+
+package vec
+
+import "github.com/tessera/tessera/core/compute/cpu/wasmsimd"
+
+// simdLevel is what the host bound (wasmsimd.Level), read once.
+var simdLevel = wasmsimd.Level()
+
+func relaxed() bool { return simdLevel == wasmsimd.Relaxed }
+
+func axpy(a float32, x, y []float32) {
+	if simdLevel == wasmsimd.None {
+		axpyGo(a, x, y)
+		return
+	}
+	wasmsimd.Axpy(relaxed(), a, &x[0], &y[0], len(y))
+}
+
+func scaleShiftClamp(dst, src []float32, s, t, lo, hi float32) {
+	if simdLevel == wasmsimd.None {
+		scaleShiftClampGo(dst, src, s, t, lo, hi)
+		return
+	}
+	wasmsimd.ScaleShiftClamp(&dst[0], &src[0], len(dst), s, t, lo, hi)
+}
+
+func add(dst, a, b []float32) {
+	if simdLevel == wasmsimd.None {
+		addGo(dst, a, b)
+		return
+	}
+	wasmsimd.Add(&dst[0], &a[0], &b[0], len(dst))
+}
+
+func deinterleave(even, odd, src []float32) {
+	if simdLevel == wasmsimd.None {
+		deinterleaveGo(even, odd, src)
+		return
+	}
+	wasmsimd.Deinterleave(&even[0], &odd[0], &src[0], len(src)/2)
+}
+
+func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {
+	for r := 0; r < rows; r++ {
+		scaleShiftClamp(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:r*srcStride+cols], s, t, lo, hi)
+	}
+}
+
+func sqDist(a, b []float32) float32 {
+	if simdLevel == wasmsimd.None {
+		return sqDistGo(a, b)
+	}
+	return wasmsimd.SqDist(relaxed(), &a[0], &b[0], len(a))
+}

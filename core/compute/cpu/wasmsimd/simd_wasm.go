@@ -1,0 +1,93 @@
+//go:build js && wasm
+
+package wasmsimd
+
+import "unsafe"
+
+// Level is the best level the host bound, read once at start-up.
+func Level() int { return level }
+
+var level = int(hostLevel())
+
+//go:wasmimport tessera_simd level
+func hostLevel() int32
+
+// Sgemm is the packed 6x16 micro-kernel (see gen.go): C (+)= A panel x B
+// panel over k steps; flags bit 1 adds C, bit 2 adds bias[row] and clamps
+// to [lo, hi]. relaxed picks the fused kernel. The caller has checked
+// every bound.
+func Sgemm(relaxed bool, k int, a, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, lo, hi float32) {
+	if relaxed {
+		sgemmRelaxed(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi)
+		return
+	}
+	sgemm(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi)
+}
+
+//go:wasmimport tessera_simd sgemm
+//go:noescape
+func sgemm(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32)
+
+//go:wasmimport tessera_simd sgemm_relaxed
+//go:noescape
+func sgemmRelaxed(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32)
+
+// Axpy sets y[i] += a*x[i] for i < n.
+func Axpy(relaxed bool, a float32, x, y *float32, n int) {
+	if relaxed {
+		axpyRelaxed(a, unsafe.Pointer(x), unsafe.Pointer(y), int32(n))
+		return
+	}
+	axpy(a, unsafe.Pointer(x), unsafe.Pointer(y), int32(n))
+}
+
+//go:wasmimport tessera_simd axpy
+//go:noescape
+func axpy(a float32, x, y unsafe.Pointer, n int32)
+
+//go:wasmimport tessera_simd axpy_relaxed
+//go:noescape
+func axpyRelaxed(a float32, x, y unsafe.Pointer, n int32)
+
+// SqDist returns the squared distance between a[0:n] and b[0:n].
+func SqDist(relaxed bool, a, b *float32, n int) float32 {
+	if relaxed {
+		return sqdistRelaxed(unsafe.Pointer(a), unsafe.Pointer(b), int32(n))
+	}
+	return sqdist(unsafe.Pointer(a), unsafe.Pointer(b), int32(n))
+}
+
+//go:wasmimport tessera_simd sqdist
+//go:noescape
+func sqdist(a, b unsafe.Pointer, n int32) float32
+
+//go:wasmimport tessera_simd sqdist_relaxed
+//go:noescape
+func sqdistRelaxed(a, b unsafe.Pointer, n int32) float32
+
+// ScaleShiftClamp sets dst[i] = min(max(src[i]*s+t, lo), hi) for i < n.
+func ScaleShiftClamp(dst, src *float32, n int, s, t, lo, hi float32) {
+	sscl(unsafe.Pointer(dst), unsafe.Pointer(src), int32(n), s, t, lo, hi)
+}
+
+//go:wasmimport tessera_simd sscl
+//go:noescape
+func sscl(dst, src unsafe.Pointer, n int32, s, t, lo, hi float32)
+
+// Add sets dst[i] = a[i] + b[i] for i < n.
+func Add(dst, a, b *float32, n int) {
+	add(unsafe.Pointer(dst), unsafe.Pointer(a), unsafe.Pointer(b), int32(n))
+}
+
+//go:wasmimport tessera_simd add
+//go:noescape
+func add(dst, a, b unsafe.Pointer, n int32)
+
+// Deinterleave splits src[0:2*pairs] into even and odd elements.
+func Deinterleave(even, odd, src *float32, pairs int) {
+	deinterleave(unsafe.Pointer(even), unsafe.Pointer(odd), unsafe.Pointer(src), int32(pairs))
+}
+
+//go:wasmimport tessera_simd deinterleave
+//go:noescape
+func deinterleave(even, odd, src unsafe.Pointer, pairs int32)
