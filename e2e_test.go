@@ -158,6 +158,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 			}
 			t.Logf("engine %s: ready %.0f ms, fit %.1f s (%s), predict %.1f s for %d images; screenshot %s",
 				r.Engine, r.ReadyMs, r.FitMs/1e3, r.FitStatus, r.PredictMs/1e3, len(r.Results), r.Screenshot)
+			// Chromium validates relaxed SIMD: the page's default kernels.
+			if !strings.Contains(r.Engine, "wasm relaxed simd") {
+				t.Errorf("the page runs %s, want the relaxed SIMD kernels", r.Engine)
+			}
 			if len(r.Results) != len(test) || r.Heatmaps != len(test) {
 				t.Fatalf("%d results and %d heatmaps for %d test images", len(r.Results), r.Heatmaps, len(test))
 			}
@@ -173,17 +177,22 @@ func TestBrowserEndToEnd(t *testing.T) {
 				}
 			}
 			compareNative(t, r.Bank, filepath.Join(weights, "mobilenetv2-layer3.onnx"), testPaths, scores)
-			compareWebGPU(t, url, r.Bank, testPaths, scores)
+			// The page ran the relaxed kernels; the portable and the
+			// SIMD128 ones must agree with them.
+			compareAPI(t, url, r.Bank, "cpu", "off", 1e-5, testPaths, scores)
+			compareAPI(t, url, r.Bank, "cpu", "simd128", 1e-5, testPaths, scores)
+			compareAPI(t, url, r.Bank, "webgpu", "auto", 1e-4, testPaths, scores)
 		})
 	}
 }
 
-// compareWebGPU scores a few images in Chromium with the WebGPU backend
-// (SwiftShader here, minutes per dozen images, hence a few) on the bank
-// the CPU run saved: the scores must match the CPU backend's within 1e-4.
-func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScores []float32) {
+// compareAPI scores a few images in Chromium through the JS API, with the
+// given backend and CPU kernels, on the bank the page saved: the scores
+// must match the page's within tol relative. WebGPU there is SwiftShader,
+// minutes per dozen images, hence a few.
+func compareAPI(t *testing.T, url, bankPath, backend, simd string, tol float64, images []string, pageScores []float32) {
 	picks := []int{0, len(images) - 1, len(images) / 2}
-	args := []string{url, bankPath}
+	args := []string{url, bankPath, backend, simd}
 	for _, i := range picks {
 		args = append(args, images[i])
 	}
@@ -194,25 +203,28 @@ func compareWebGPU(t *testing.T, url, bankPath string, images []string, cpuScore
 		Scores []float64 `json:"scores"`
 		Ms     []float64 `json:"ms"`
 	}
-	runNode(t, &r, "gpu.mjs", args...)
-	if strings.Contains(r.Error, "no GPU adapter") && os.Getenv("TESSERA_REQUIRE_WEBGPU") != "1" {
+	runNode(t, &r, "score.mjs", args...)
+	if backend == "webgpu" && strings.Contains(r.Error, "no GPU adapter") && os.Getenv("TESSERA_REQUIRE_WEBGPU") != "1" {
 		t.Logf("WebGPU in the browser skipped: %s", r.Error)
 		return
 	}
 	if r.Error != "" {
-		t.Fatalf("WebGPU in the browser: %s\npage log:\n%s", r.Error, strings.Join(r.Logs, "\n"))
+		t.Fatalf("%s (simd %s) in the browser: %s\npage log:\n%s", backend, simd, r.Error, strings.Join(r.Logs, "\n"))
+	}
+	if backend == "cpu" && !strings.Contains(r.Engine, map[string]string{"off": ", go)", "simd128": "wasm simd128", "relaxed": "wasm relaxed simd"}[simd]) {
+		t.Errorf("simd %s ran as %s", simd, r.Engine)
 	}
 	for j, i := range picks {
-		rel := math.Abs(r.Scores[j]-float64(cpuScores[i])) / float64(cpuScores[i])
-		t.Logf("%s: %s score %g (CPU %g, relative %.1e, %.0f ms)", r.Engine, filepath.Base(images[i]), r.Scores[j], cpuScores[i], rel, r.Ms[j])
-		if rel > 1e-4 {
-			t.Errorf("WebGPU in the browser scores %s %g, the CPU backend %g", images[i], r.Scores[j], cpuScores[i])
+		rel := math.Abs(r.Scores[j]-float64(pageScores[i])) / float64(pageScores[i])
+		t.Logf("%s: %s score %g (page %g, relative %.1e, %.0f ms)", r.Engine, filepath.Base(images[i]), r.Scores[j], pageScores[i], rel, r.Ms[j])
+		if rel > tol {
+			t.Errorf("%s scores %s %g, the page %g: relative %.1e > %.0e", r.Engine, images[i], r.Scores[j], pageScores[i], rel, tol)
 		}
 	}
 }
 
 // compareNative scores the images with the native engine and the bank the
-// browser saved: the two must agree within 1e-4 relative.
+// browser saved: the two must agree within 1e-5 relative.
 func compareNative(t *testing.T, bankPath, model string, images []string, browser []float32) {
 	b, err := bank.ReadFile(bankPath)
 	if err != nil {
@@ -240,7 +252,7 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 		worst = math.Max(worst, rel)
 	}
 	t.Logf("browser vs native scores on the browser's bank: worst relative difference %.2e", worst)
-	if worst > 1e-4 {
-		t.Errorf("browser and native scores differ by up to %.2e relative, want <= 1e-4", worst)
+	if worst > 1e-5 {
+		t.Errorf("browser and native scores differ by up to %.2e relative, want <= 1e-5", worst)
 	}
 }

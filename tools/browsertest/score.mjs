@@ -1,11 +1,11 @@
-// Scores images in headless Chromium through the JS API with the WebGPU
-// backend (SwiftShader on machines without a GPU), on a bank saved
-// earlier, so the scores can be set against the CPU backend's.
-// usage: node gpu.mjs URL BANK IMAGE... ; prints JSON.
+// Scores images in headless Chromium through the JS API on a bank saved
+// earlier, with a given backend and CPU kernels (WebGPU is SwiftShader on
+// machines without a GPU), so the scores can be set against another run's.
+// usage: node score.mjs URL BANK BACKEND SIMD IMAGE... ; prints JSON.
 import fs from 'node:fs';
 import { launch, watch } from './chromium.mjs';
 
-const [url, bankPath, ...images] = process.argv.slice(2);
+const [url, bankPath, backend, simd, ...images] = process.argv.slice(2);
 const browser = await launch({ webgpu: true });
 const out = {};
 const logs = [];
@@ -15,9 +15,9 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => window.Tessera);
   const b64 = (p) => fs.readFileSync(p).toString('base64');
-  Object.assign(out, await page.evaluate(async ({ bank, images }) => {
+  Object.assign(out, await page.evaluate(async ({ bank, images, backend, simd }) => {
     const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-    const t = await window.Tessera.loadBank(bytes(bank), { model: 'weights/mobilenetv2-layer3.onnx', backend: 'webgpu' });
+    const t = await window.Tessera.loadBank(bytes(bank), { model: 'weights/mobilenetv2-layer3.onnx', backend, simd });
     const scores = [], ms = [];
     for (const im of images) {
       const r = await t.predict(new Blob([bytes(im)]));
@@ -26,7 +26,7 @@ try {
     }
     t.cancel();
     return { engine: t.backend, scores, ms };
-  }, { bank: b64(bankPath), images: images.map(b64) }));
+  }, { bank: b64(bankPath), images: images.map(b64), backend, simd }));
 } catch (e) {
   out.error = String(e.stack || e);
   out.logs = logs;
