@@ -4,6 +4,46 @@ import "golang.org/x/sys/cpu"
 
 var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// hasAVX512 picks the 6x32 kernel; x/sys/cpu reports AVX-512 only where
+// the OS saves the registers too. A variable so tests can set the two
+// kernels against each other on one machine.
+var hasAVX512 = cpuHasAVX512()
+
+func cpuHasAVX512() bool { return hasFMA && cpu.X86.HasAVX512F }
+
+func hasWide() bool { return hasAVX512 }
+
+// kernel6x32AVX512 is kernel6x16AVX2 over two B panels side by side (b0
+// for columns 0-15, b1 for 16-31), with one zmm register per 16 columns.
+// Implemented in kernel_amd64.s.
+//
+//go:noescape
+func kernel6x32AVX512(k int, a, b0, b1, c *float32, ldb, ldc int, flags int, bias *float32, lo, hi float32)
+
+func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	if k == 0 {
+		kernel(k, a, b0, ldb, c, ldc, accumulate, fin)
+		kernel(k, a, b1, ldb, c[nr:], ldc, accumulate, fin)
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b0[(k-1)*ldb+nr-1]
+	_ = b1[(k-1)*ldb+nr-1]
+	_ = c[(mr-1)*ldc+2*nr-1]
+	flags := 0
+	if accumulate {
+		flags |= 1
+	}
+	var bias *float32
+	var lo, hi float32
+	if fin != nil {
+		_ = fin.bias[mr-1]
+		flags |= 2
+		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
+	}
+	kernel6x32AVX512(k, &a[0], &b0[0], &b1[0], &c[0], ldb, ldc, flags, bias, lo, hi)
+}
+
 // kernel6x16AVX2 computes C[0:6, 0:16] (+)= A panel x B panel over k steps,
 // then optionally adds bias and clamps; ldc is in elements.
 // Implemented in kernel_amd64.s.
@@ -35,6 +75,9 @@ func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate boo
 }
 
 func kernelName() string {
+	if hasAVX512 {
+		return "avx512"
+	}
 	if hasFMA {
 		return "avx2+fma"
 	}

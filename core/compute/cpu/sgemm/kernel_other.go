@@ -7,3 +7,9 @@ func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate boo
 }
 
 func kernelName() string { return "go" }
+
+func hasWide() bool { return false }
+
+func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	panic("sgemm: no wide kernel on this platform")
+}

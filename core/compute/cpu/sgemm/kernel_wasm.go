@@ -37,3 +37,9 @@ func kernelSIMD(relaxed bool, k int, a, b []float32, ldb int, c []float32, ldc i
 	}
 	wasmsimd.Sgemm(relaxed, k, &a[0], &b[0], ldb, &c[0], ldc, flags, bias, lo, hi)
 }
+
+func hasWide() bool { return false }
+
+func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+	panic("sgemm: no wide kernel under wasm")
+}

@@ -158,12 +158,19 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 		lo, hi = ep.Min, ep.Max
 	}
 	last := max(0, (k-1)/kc*kc) // start of the last depth pass
+	wide := hasWide()
 	for p0 := 0; p0 <= last; p0 += kc {
 		kl := min(kc, k-p0)
 		acc := p0 > 0
-		for j := j0; j < j1; j += nr {
+		for j := j0; j < j1; {
 			bpanel, ldb := src.panel(j, p0)
-			nw := min(nr, j1-j)
+			// Two whole panels side by side go to the wide kernel where
+			// there is one (AVX-512: 32 columns a call).
+			pair := wide && j+2*nr <= j1
+			var bnext []float32
+			if pair {
+				bnext, _ = src.panel(j+nr, p0)
+			}
 			for i := i0; i < i1; i += mr {
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]
 				mw := min(mr, i1-i)
@@ -175,28 +182,45 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 					}
 					fin = &finish{bias: bias[:], lo: lo, hi: hi}
 				}
-				if mw == mr && nw == nr {
-					kernel(kl, apanel, bpanel, ldb, c[i*ldc+j:], ldc, acc, fin)
+				if pair && mw == mr {
+					kernelWide(kl, apanel, bpanel, bnext, ldb, c[i*ldc+j:], ldc, acc, fin)
 					continue
 				}
-				// A partial micro-tile: compute it whole into tmp, then add
-				// (or copy) the valid part and finish it here.
-				kernel(kl, apanel, bpanel, ldb, tmp[:], nr, false, nil)
-				for r := 0; r < mw; r++ {
-					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+nw]
-					src := tmp[r*nr : r*nr+nw]
-					for x := range dst {
-						v := src[x]
-						if acc {
-							v += dst[x]
-						}
-						if fin != nil {
-							v = min(max(v+bias[r], lo), hi)
-						}
-						dst[x] = v
-					}
+				micro(kl, apanel, bpanel, ldb, c, ldc, i, j, mw, min(nr, j1-j), acc, fin, &tmp)
+				if pair {
+					micro(kl, apanel, bnext, ldb, c, ldc, i, j+nr, mw, nr, acc, fin, &tmp)
 				}
 			}
+			if pair {
+				j += 2 * nr
+			} else {
+				j += nr
+			}
+		}
+	}
+}
+
+// micro computes the mw x nw micro-tile of C at (i, j): whole tiles with
+// the kernel in place; partial ones whole into tmp, then the valid part is
+// added (or copied) and finished here.
+func micro(kl int, apanel, bpanel []float32, ldb int, c []float32, ldc, i, j, mw, nw int, acc bool, fin *finish, tmp *[mr * nr]float32) {
+	if mw == mr && nw == nr {
+		kernel(kl, apanel, bpanel, ldb, c[i*ldc+j:], ldc, acc, fin)
+		return
+	}
+	kernel(kl, apanel, bpanel, ldb, tmp[:], nr, false, nil)
+	for r := 0; r < mw; r++ {
+		dst := c[(i+r)*ldc+j : (i+r)*ldc+j+nw]
+		src := tmp[r*nr : r*nr+nw]
+		for x := range dst {
+			v := src[x]
+			if acc {
+				v += dst[x]
+			}
+			if fin != nil {
+				v = min(max(v+fin.bias[r], fin.lo), fin.hi)
+			}
+			dst[x] = v
 		}
 	}
 }

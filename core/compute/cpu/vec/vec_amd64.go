@@ -4,6 +4,17 @@ import "golang.org/x/sys/cpu"
 
 var avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// avx512 picks the zmm loops for the two that run long (the depthwise
+// accumulation and the search's distances); a variable so tests can set
+// them against the AVX2 ones.
+var avx512 = avx2 && cpu.X86.HasAVX512F
+
+//go:noescape
+func axpyAVX512(a float32, x, y *float32, n int)
+
+//go:noescape
+func sqDistAVX512(a, b *float32, n int) float32
+
 //go:noescape
 func axpyAVX2(a float32, x, y *float32, n int)
 
@@ -14,11 +25,14 @@ func scaleShiftClampAVX2(dst, src *float32, n int, s, t, lo, hi float32)
 func addAVX2(dst, a, b *float32, n int)
 
 func axpy(a float32, x, y []float32) {
-	if !avx2 {
+	switch {
+	case avx512:
+		axpyAVX512(a, &x[0], &y[0], len(y))
+	case avx2:
+		axpyAVX2(a, &x[0], &y[0], len(y))
+	default:
 		axpyGo(a, x, y)
-		return
 	}
-	axpyAVX2(a, &x[0], &y[0], len(y))
 }
 
 func scaleShiftClamp(dst, src []float32, s, t, lo, hi float32) {
@@ -62,8 +76,11 @@ func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride,
 func sqDistAVX2(a, b *float32, n int) float32
 
 func sqDist(a, b []float32) float32 {
-	if !avx2 {
-		return sqDistGo(a, b)
+	switch {
+	case avx512:
+		return sqDistAVX512(&a[0], &b[0], len(a))
+	case avx2:
+		return sqDistAVX2(&a[0], &b[0], len(a))
 	}
-	return sqDistAVX2(&a[0], &b[0], len(a))
+	return sqDistGo(a, b)
 }

@@ -1,0 +1,65 @@
+package sgemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// TestAVX512MatchesAVX2 multiplies with the 6x32 AVX-512 kernel and with
+// the 6x16 AVX2 one: both fuse each multiply-add in the same order, so C
+// must agree bit for bit, epilogue and edges included.
+func TestAVX512MatchesAVX2(t *testing.T) {
+	if !cpuHasAVX512() {
+		t.Skip("this CPU has no AVX-512")
+	}
+	saved := hasAVX512
+	defer func() { hasAVX512 = saved }()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][3]int{{6, 16, 32}, {7, 300, 33}, {73, 257, 129}, {144, 513, 200}, {12, 5, 64}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		a, b, bias := random(m*k, r), random(k*n, r), random(m, r)
+		p := Pack(a, m, k)
+		ep := Epilogue{Bias: bias, Clamp: true, Min: -0.5, Max: 0.5}
+		var out [2][]float32
+		for x, wide := range []bool{false, true} {
+			hasAVX512 = wide
+			out[x] = make([]float32, m*n)
+			p.Mul(out[x], n, b, n, n, ep, Goroutines(2))
+		}
+		for i := range out[0] {
+			if out[0][i] != out[1][i] {
+				t.Fatalf("m=%d k=%d n=%d: c[%d] = %g with AVX-512, %g with AVX2", m, k, n, i, out[1][i], out[0][i])
+			}
+		}
+	}
+}
+
+// BenchmarkKernels sets the AVX2 and AVX-512 kernels side by side on one
+// core and on all.
+func BenchmarkKernels(b *testing.B) {
+	saved := hasAVX512
+	defer func() { hasAVX512 = saved }()
+	r := rand.New(rand.NewPCG(1, 2))
+	kernels := []bool{false}
+	if cpuHasAVX512() {
+		kernels = append(kernels, true)
+	}
+	for _, sz := range benchShapes {
+		m, k, n := sz[0], sz[1], sz[2]
+		A, B, C := random(m*k, r), random(k*n, r), make([]float32, m*n)
+		p := Pack(A, m, k)
+		for _, wide := range kernels {
+			hasAVX512 = wide
+			for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+				b.Run(fmt.Sprintf("%s/%dx%dx%d/threads=%d", kernelName(), m, k, n, workers), func(b *testing.B) {
+					for b.Loop() {
+						p.Mul(C, n, B, n, n, Epilogue{}, Goroutines(workers))
+					}
+					b.ReportMetric(2*float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

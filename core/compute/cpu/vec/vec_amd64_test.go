@@ -1,0 +1,50 @@
+package vec
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestAVX512AgainstAVX2 runs the zmm loops and the ymm ones on lengths
+// around every body and tail: Axpy fuses alike, so it must agree bit for
+// bit; SqDist sums in another order, so within rounding.
+func TestAVX512AgainstAVX2(t *testing.T) {
+	if !avx512 {
+		t.Skip("this CPU has no AVX-512")
+	}
+	for _, n := range []int{1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1024, 1029} {
+		x, y := seq(n, 0.5), seq(n, -0.25)
+		got, want := append([]float32(nil), y...), append([]float32(nil), y...)
+		axpyAVX512(1.5, &x[0], &got[0], n)
+		axpyAVX2(1.5, &x[0], &want[0], n)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("Axpy n=%d: [%d] = %g with AVX-512, %g with AVX2", n, i, got[i], want[i])
+			}
+		}
+		d, w := sqDistAVX512(&x[0], &y[0], n), sqDistGo(x, y)
+		if math.Abs(float64(d-w)) > 1e-6*float64(w) {
+			t.Errorf("SqDist n=%d: %g with AVX-512, %g in Go", n, d, w)
+		}
+	}
+}
+
+func BenchmarkSqDist(b *testing.B) {
+	saved := avx512
+	defer func() { avx512 = saved }()
+	x, y := seq(1024, 0.5), seq(1024, -0.25)
+	for _, wide := range []bool{false, true} {
+		if wide && !saved {
+			continue
+		}
+		avx512 = wide
+		b.Run(fmt.Sprintf("avx512=%v/d=1024", wide), func(b *testing.B) {
+			var s float32
+			for b.Loop() {
+				s += SqDist(x, y)
+			}
+			_ = s
+		})
+	}
+}
