@@ -67,17 +67,20 @@ serve: site
 # pruned) and the coreset (previous and current selector) on real banks of
 # the shared sets (extracted once into out/bench).
 bench: ortbench
+	$(GO) test -run '^$$' -bench 'Kernels' -benchtime 20x ./core/compute/cpu/sgemm
 	$(GO) test -run '^$$' -bench 'Backbone' -benchtime 30x ./core/backbone
 	$(GO) test -run '^$$' -bench 'GEMM' -benchtime 5x ./core/compute/webgpu
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
 	$(GO) test -run '^$$' -bench 'Search' -benchtime 20x ./core/patchcore/search
 	$(GO) test -run '^$$' -bench 'Select/mvtec' -benchtime 1x -timeout 60m ./core/patchcore/coreset
 
-# In headless Chromium: wasm sizes, fit and predict per image, the
-# backbone against ONNX Runtime Web in the same browser and on WebGPU, and
-# GEMM GFLOP/s on WebGPU and on the wasm CPU backend.
+# In headless Chromium: GEMM GFLOP/s per wasm kernel (Go, SIMD128,
+# relaxed) on one thread; wasm sizes, fit and predict on MVTec bottle, the
+# backbone against ONNX Runtime Web in the same browser and on WebGPU; and
+# GEMM GFLOP/s on WebGPU.
 bench-browser: site browsertest
-	node tools/browsertest/bench.mjs site $(WEIGHTS) $(SHARED)/data/hazelnut-toy mobilenetv2-layer3.onnx resnet50v2-layer3.onnx
+	GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench Kernels -benchtime 3x -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/cpu/sgemm
+	BENCH_SEARCH=exact node tools/browsertest/bench.mjs site $(WEIGHTS) $(SHARED)/data/mvtec-ad-256/bottle mobilenetv2-layer3.onnx resnet50v2-layer3.onnx
 	GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench GEMM -benchtime 2x -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
 
 # ONNX Runtime for Node: the reference for tests and benchmarks only.
