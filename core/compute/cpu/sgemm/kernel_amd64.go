@@ -30,17 +30,7 @@ func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accum
 	_ = b0[(k-1)*ldb+nr-1]
 	_ = b1[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+2*nr-1]
-	flags := 0
-	if accumulate {
-		flags |= 1
-	}
-	var bias *float32
-	var lo, hi float32
-	if fin != nil {
-		_ = fin.bias[mr-1]
-		flags |= 2
-		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
-	}
+	flags, bias, lo, hi := fin.kernelArgs(accumulate)
 	kernel6x32AVX512(k, &a[0], &b0[0], &b1[0], &c[0], ldb, ldc, flags, bias, lo, hi)
 }
 
@@ -60,17 +50,7 @@ func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate boo
 	_ = a[k*mr-1]
 	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	flags := 0
-	if accumulate {
-		flags |= 1
-	}
-	var bias *float32
-	var lo, hi float32
-	if fin != nil {
-		_ = fin.bias[mr-1]
-		flags |= 2
-		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
-	}
+	flags, bias, lo, hi := fin.kernelArgs(accumulate)
 	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldb, ldc, flags, bias, lo, hi)
 }
 

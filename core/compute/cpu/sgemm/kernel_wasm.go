@@ -24,17 +24,7 @@ func kernelSIMD(relaxed bool, k int, a, b []float32, ldb int, c []float32, ldc i
 	_ = a[k*mr-1]
 	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	flags := 0
-	if accumulate {
-		flags |= 1
-	}
-	var bias *float32
-	var lo, hi float32
-	if fin != nil {
-		_ = fin.bias[mr-1]
-		flags |= 2
-		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
-	}
+	flags, bias, lo, hi := fin.kernelArgs(accumulate)
 	wasmsimd.Sgemm(relaxed, k, &a[0], &b[0], ldb, &c[0], ldc, flags, bias, lo, hi)
 }
 

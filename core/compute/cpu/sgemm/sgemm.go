@@ -148,6 +148,20 @@ type finish struct {
 	lo, hi float32
 }
 
+// kernelArgs is how the assembly and wasm kernels take the epilogue: flag
+// bit 1 adds C, bit 2 adds bias[row] and clamps to [lo, hi]. fin may be nil.
+func (fin *finish) kernelArgs(accumulate bool) (flags int, bias *float32, lo, hi float32) {
+	if accumulate {
+		flags |= 1
+	}
+	if fin != nil {
+		_ = fin.bias[mr-1]
+		flags |= 2
+		bias, lo, hi = &fin.bias[0], fin.lo, fin.hi
+	}
+	return flags, bias, lo, hi
+}
+
 // tile computes C[i0:i1, j0:j1].
 func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep Epilogue) {
 	k := a.K
