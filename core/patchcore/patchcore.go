@@ -170,6 +170,10 @@ type FitReport struct {
 // more) is kept out of the bank, scored against it, and the Quantile of
 // those scores becomes the threshold. Images that fail to load are
 // reported in the FitReport and skipped.
+//
+// Fit is HoldoutSplit, Embed, NewBank, ScoreHeldOut and SetThreshold in a
+// row; a caller that spreads the images over several engines (the
+// browser's worker pool) runs the same steps itself.
 func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Bank, *FitReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -180,37 +184,91 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	train, hold := splitHoldout(images, cfg.Holdout)
+	trainIdx, holdIdx := HoldoutSplit(len(images), cfg.Holdout)
+	train, hold := pick(images, trainIdx), pick(images, holdIdx)
 	rep := &FitReport{}
-	var all []float32
-	var gh, gw int
-	nTrain := 0
-	err := x.eachBatch(train, cfg, &rep.Timings, &rep.Failures, func(ps [][]float32, h, w int) {
-		for _, p := range ps {
-			all = append(all, p...)
-		}
-		gh, gw = h, w
-		nTrain += len(ps)
-	}, func(done int) { progress("backbone", done, len(train)) })
+	f, err := x.Embed(train, cfg, &rep.Timings, &rep.Failures, func(done int) { progress("backbone", done, len(train)) })
 	if err != nil {
 		return nil, rep, err
 	}
-	if nTrain == 0 {
+	if f.Images == 0 {
 		return nil, rep, fmt.Errorf("patchcore: none of the %d training images could be read (first: %v)", len(train), firstFailure(rep.Failures))
 	}
-	d := cfg.Embed.TargetDim
-	n := len(all) / d
-	t0 := time.Now()
-	idx, err := coreset.Select(all, n, d, cfg.Coreset, func(done, total int) { progress("coreset", done, total) })
+	b, err := NewBank(x, f, cfg, &rep.Timings, progress)
 	if err != nil {
 		return nil, rep, err
 	}
-	rep.Timings.Coreset = time.Since(t0)
+	SetThreshold(b, nil, cfg.Quantile)
+	if len(hold) > 0 {
+		det, err := NewDetector(x, b)
+		if err != nil {
+			return nil, rep, err
+		}
+		if err := det.SetSearch(cfg.Search); err != nil {
+			return nil, rep, err
+		}
+		scores, err := det.ScoreHeldOut(hold, cfg, &rep.Timings, &rep.Failures, func(done int) { progress("threshold", done, len(hold)) })
+		if err != nil {
+			return nil, rep, err
+		}
+		for _, h := range hold {
+			rep.Holdout = append(rep.Holdout, h.Name)
+		}
+		SetThreshold(b, scores, cfg.Quantile)
+		rep.Timings.Search += det.timings.Search
+		rep.Detector = det
+	}
+	return b, rep, nil
+}
+
+// Features are the patch vectors of training images, in image order: what
+// a bank's coreset is chosen from.
+type Features struct {
+	Vectors      []float32 // one row of Embed.TargetDim values per patch
+	Images       int       // images embedded; those that failed to load are not counted
+	GridH, GridW int       // the patch grid of every image
+}
+
+// Embed runs training images through the backbone and the embedding.
+// Images that fail to load are added to fails and skipped; progress is
+// told how many images are done.
+func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (*Features, error) {
+	f := &Features{}
+	err := x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int) {
+		for _, p := range ps {
+			f.Vectors = append(f.Vectors, p...)
+		}
+		f.GridH, f.GridW = h, w
+		f.Images += len(ps)
+	}, progress)
+	return f, err
+}
+
+// NewBank chooses the coreset of the features' patches (greedy k-center,
+// cfg.Coreset) and makes a bank of it, with no threshold yet.
+func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progress) (*bank.Bank, error) {
+	d := cfg.Embed.TargetDim
+	if f.Images == 0 {
+		return nil, errors.New("patchcore: no training image could be read")
+	}
+	if d <= 0 || len(f.Vectors) == 0 || len(f.Vectors)%d != 0 || f.GridH <= 0 || f.GridW <= 0 ||
+		len(f.Vectors)/d != f.Images*f.GridH*f.GridW {
+		return nil, fmt.Errorf("patchcore: %d feature values for %d images of %dx%d patches of %d values", len(f.Vectors), f.Images, f.GridH, f.GridW, d)
+	}
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	n := len(f.Vectors) / d
+	t0 := time.Now()
+	idx, err := coreset.Select(f.Vectors, n, d, cfg.Coreset, func(done, total int) { progress("coreset", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	t.Coreset += time.Since(t0)
 	vecs := make([]float32, len(idx)*d)
 	for i, j := range idx {
-		copy(vecs[i*d:], all[j*d:(j+1)*d])
+		copy(vecs[i*d:], f.Vectors[j*d:(j+1)*d])
 	}
-	all = nil
 	b := &bank.Bank{
 		Header: bank.Header{
 			ModelSHA256:  x.ModelSHA256,
@@ -219,11 +277,11 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 			Prep:         x.Prep,
 			Embed:        cfg.Embed,
 			Coreset:      cfg.Coreset,
-			GridH:        gh,
-			GridW:        gw,
+			GridH:        f.GridH,
+			GridW:        f.GridW,
 			K:            min(cfg.K, len(idx)),
 			Sigma:        cfg.Sigma,
-			TrainImages:  nTrain,
+			TrainImages:  f.Images,
 			TrainPatches: n,
 			N:            len(idx),
 			D:            d,
@@ -235,39 +293,42 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 		s := x.Exec.Model().LayerShape(l)
 		b.LayerShapes = append(b.LayerShapes, s[1:])
 	}
-	// The threshold: score the held-out images against the new bank.
-	b.ThresholdRule = "none: too few training images to hold any out; set a threshold by hand"
-	if len(hold) > 0 {
-		det, err := NewDetector(x, b)
-		if err != nil {
-			return nil, rep, err
-		}
-		if err := det.SetSearch(cfg.Search); err != nil {
-			return nil, rep, err
-		}
-		var scores []float64
-		err = x.eachBatch(hold, cfg, &rep.Timings, &rep.Failures, func(ps [][]float32, _, _ int) {
-			for _, p := range ps {
-				if r, err := det.score(p, false); err == nil {
-					scores = append(scores, r.Score)
-				}
+	return b, nil
+}
+
+// ScoreHeldOut scores held-out training images against the detector's
+// bank, without maps: the scores SetThreshold takes. Images that fail to
+// load are added to fails and skipped.
+func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) ([]float64, error) {
+	var scores []float64
+	var scoreErr error
+	err := d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int) {
+		for _, p := range ps {
+			r, err := d.score(p, false)
+			if err != nil {
+				scoreErr = err
+				return
 			}
-		}, func(done int) { progress("threshold", done, len(hold)) })
-		if err != nil {
-			return nil, rep, err
+			scores = append(scores, r.Score)
 		}
-		for _, h := range hold {
-			rep.Holdout = append(rep.Holdout, h.Name)
-		}
-		if len(scores) > 0 {
-			b.HoldoutScores = scores
-			b.Threshold = Quantile(scores, cfg.Quantile)
-			b.ThresholdRule = fmt.Sprintf("quantile %g of the scores of %d held-out training images", cfg.Quantile, len(scores))
-		}
-		rep.Timings.Search += det.timings.Search
-		rep.Detector = det
+	}, progress)
+	if err == nil {
+		err = scoreErr
 	}
-	return b, rep, nil
+	return scores, err
+}
+
+// SetThreshold sets the bank's threshold to the q-quantile of the held-out
+// images' scores, or says why there is none.
+func SetThreshold(b *bank.Bank, scores []float64, q float64) {
+	if len(scores) == 0 {
+		b.HoldoutScores, b.Threshold = nil, 0
+		b.ThresholdRule = "none: too few training images to hold any out; set a threshold by hand"
+		return
+	}
+	b.HoldoutScores = append([]float64(nil), scores...)
+	b.Threshold = Quantile(scores, q)
+	b.ThresholdRule = fmt.Sprintf("quantile %g of the scores of %d held-out training images", q, len(scores))
 }
 
 // eachBatch loads, prepares and embeds images in batches, recording
@@ -314,21 +375,34 @@ func firstFailure(f []Failure) error {
 	return f[0]
 }
 
-// splitHoldout keeps every step-th image out for the threshold.
-func splitHoldout(images []Image, frac float64) (train, hold []Image) {
-	if frac <= 0 || len(images) < 2 {
-		return images, nil
+// HoldoutSplit says which of n training images Fit keeps in the bank and
+// which it holds out for the threshold: every step-th, frac of them (at
+// least one when n >= 2; none when frac is 0).
+func HoldoutSplit(n int, frac float64) (train, hold []int) {
+	if frac <= 0 || n < 2 {
+		for i := 0; i < n; i++ {
+			train = append(train, i)
+		}
+		return train, nil
 	}
-	nh := max(1, int(math.Round(float64(len(images))*frac)))
-	step := len(images) / nh
-	for i, im := range images {
+	nh := max(1, int(math.Round(float64(n)*frac)))
+	step := n / nh
+	for i := 0; i < n; i++ {
 		if i%step == step-1 && len(hold) < nh {
-			hold = append(hold, im)
+			hold = append(hold, i)
 		} else {
-			train = append(train, im)
+			train = append(train, i)
 		}
 	}
 	return train, hold
+}
+
+func pick(images []Image, idx []int) []Image {
+	out := make([]Image, len(idx))
+	for i, j := range idx {
+		out[i] = images[j]
+	}
+	return out
 }
 
 // Quantile is numpy's default (linear) quantile of xs.

@@ -1,0 +1,103 @@
+package patchcore_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/internal/shared"
+)
+
+func TestHoldoutSplit(t *testing.T) {
+	for _, c := range []struct {
+		n         int
+		frac      float64
+		wantHeld  int
+		firstHeld int
+	}{{0, 0.1, 0, -1}, {1, 0.1, 0, -1}, {2, 0.1, 1, 1}, {12, 0.1, 1, 11}, {209, 0.1, 21, 8}, {30, 0, 0, -1}} {
+		train, hold := patchcore.HoldoutSplit(c.n, c.frac)
+		if len(hold) != c.wantHeld || len(train)+len(hold) != c.n {
+			t.Errorf("n=%d frac=%g: %d kept, %d held; want %d held", c.n, c.frac, len(train), len(hold), c.wantHeld)
+			continue
+		}
+		if len(hold) > 0 && hold[0] != c.firstHeld {
+			t.Errorf("n=%d: first held out %d, want %d", c.n, hold[0], c.firstHeld)
+		}
+		all := slices.Sorted(slices.Values(append(append([]int(nil), train...), hold...)))
+		for i, v := range all {
+			if v != i {
+				t.Fatalf("n=%d: the split is not a partition of 0..n-1: %v", c.n, all)
+			}
+		}
+	}
+}
+
+// TestStagesMatchFit runs Fit's steps as the browser's worker pool does:
+// the training images embedded in two parts, joined in order, the bank
+// made of them, the held-out images scored in two parts. The bank must be
+// Fit's, vector for vector, with the same threshold.
+func TestStagesMatchFit(t *testing.T) {
+	paths, err := dataset.TrainImages(shared.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	cfg := patchcore.Default()
+	all := images(paths)
+	want, _, err := patchcore.Fit(x, all, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	trainIdx, holdIdx := patchcore.HoldoutSplit(len(all), cfg.Holdout)
+	var train, hold []patchcore.Image
+	for _, i := range trainIdx {
+		train = append(train, all[i])
+	}
+	for _, i := range holdIdx {
+		hold = append(hold, all[i])
+	}
+	var tm patchcore.Timings
+	var fails []patchcore.Failure
+	half := len(train) / 2
+	joined := &patchcore.Features{}
+	for _, part := range [][]patchcore.Image{train[:half], train[half:]} {
+		f, err := x.Embed(part, cfg, &tm, &fails, func(int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined.Vectors = append(joined.Vectors, f.Vectors...)
+		joined.Images += f.Images
+		joined.GridH, joined.GridW = f.GridH, f.GridW
+	}
+	got, err := patchcore.NewBank(x, joined, cfg, &tm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := patchcore.NewDetector(x, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := det.ScoreHeldOut(hold, cfg, &tm, &fails, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patchcore.SetThreshold(got, scores, cfg.Quantile)
+	if !slices.Equal(got.Vectors, want.Vectors) || got.N != want.N || got.TrainImages != want.TrainImages {
+		t.Fatalf("bank from the steps: %d vectors from %d images; Fit's: %d from %d, or other vectors", got.N, got.TrainImages, want.N, want.TrainImages)
+	}
+	if got.Threshold != want.Threshold || got.ThresholdRule != want.ThresholdRule {
+		t.Errorf("threshold %g (%s), Fit's %g (%s)", got.Threshold, got.ThresholdRule, want.Threshold, want.ThresholdRule)
+	}
+
+	// Features that do not add up are refused before the coreset runs.
+	bad := &patchcore.Features{Vectors: joined.Vectors[:len(joined.Vectors)-cfg.Embed.TargetDim], Images: joined.Images, GridH: joined.GridH, GridW: joined.GridW}
+	if _, err := patchcore.NewBank(x, bad, cfg, &tm, nil); err == nil || !strings.Contains(err.Error(), "feature values") {
+		t.Errorf("features one patch short: err %v", err)
+	}
+	if _, err := patchcore.NewBank(x, &patchcore.Features{}, cfg, &tm, nil); err == nil {
+		t.Error("no features: no error")
+	}
+}
