@@ -223,6 +223,91 @@ func compareAPI(t *testing.T, url, bankPath, backend, simd string, tol float64, 
 	}
 }
 
+// TestBrowserPool fits the sample through the JS API with one engine and
+// with a pool of two, in Chromium: the pool splits the backbone and the
+// held-out scoring over its engines and must make the same bank (size and
+// threshold) and the same scores, predicting its images all at once.
+func TestBrowserPool(t *testing.T) {
+	needBrowser(t)
+	_, err := os.Stat(filepath.Join("site", "tessera.wasm"))
+	need(t, err, "the browser build (make site)")
+	cat := shared.Sample(t)
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.Test(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var testPaths []string
+	for _, s := range test[:6] {
+		testPaths = append(testPaths, s.Path)
+	}
+	dir := t.TempDir()
+	trainList, testList := filepath.Join(dir, "train.txt"), filepath.Join(dir, "test.txt")
+	os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644)
+	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: newServer("site", weights)}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	type run struct {
+		Workers         int
+		Engine          string
+		FitMs           float64
+		PredictMs       float64
+		BankSize        int
+		Threshold       float64
+		TrainImages     int
+		Scores          []float64
+		MemoryBytes     []float64
+		ImagesPerSecond float64
+	}
+	var r struct {
+		Error string
+		Logs  []string
+		Runs  map[string]run
+	}
+	runNode(t, &r, "pool.mjs", "http://"+ln.Addr().String()+"/", "2", trainList, testList)
+	if r.Error != "" {
+		t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
+	}
+	one, pool := r.Runs["1"], r.Runs["2"]
+	for _, x := range []run{one, pool} {
+		t.Logf("%d worker(s), %s: fit %.1f s, %d images predicted together in %.1f s, backbone %.1f images/s; wasm memory per engine %v MB",
+			x.Workers, x.Engine, x.FitMs/1e3, len(x.Scores), x.PredictMs/1e3, x.ImagesPerSecond, mb(x.MemoryBytes))
+	}
+	if one.Workers != 1 || pool.Workers != 2 || len(pool.MemoryBytes) != 2 {
+		t.Fatalf("ran %d and %d workers (%d memory figures), want 1 and 2", one.Workers, pool.Workers, len(pool.MemoryBytes))
+	}
+	if pool.BankSize != one.BankSize || pool.TrainImages != one.TrainImages || pool.Threshold != one.Threshold {
+		t.Errorf("pool bank: %d vectors from %d images, threshold %g; one engine: %d from %d, %g",
+			pool.BankSize, pool.TrainImages, pool.Threshold, one.BankSize, one.TrainImages, one.Threshold)
+	}
+	if len(pool.Scores) != len(testPaths) || len(one.Scores) != len(testPaths) {
+		t.Fatalf("%d and %d scores for %d images", len(one.Scores), len(pool.Scores), len(testPaths))
+	}
+	for i := range one.Scores {
+		if pool.Scores[i] != one.Scores[i] {
+			t.Errorf("%s: the pool scores %g, one engine %g", testPaths[i], pool.Scores[i], one.Scores[i])
+		}
+	}
+}
+
+func mb(bytes []float64) []int {
+	out := make([]int, len(bytes))
+	for i, b := range bytes {
+		out[i] = int(b / (1 << 20))
+	}
+	return out
+}
+
 // compareNative scores the images with the native engine and the bank the
 // browser saved: the two must agree within 1e-5 relative.
 func compareNative(t *testing.T, bankPath, model string, images []string, browser []float32) {

@@ -347,8 +347,8 @@ func (p *page) fit() bool {
 	sl.Set("value", p.threshold)
 	p.el("threshold-box").RemoveAttribute("hidden")
 	p.el("save-bank").RemoveAttribute("disabled")
-	msg := fmt.Sprintf("Fitted in %.1f s on %s: %d of %d patches from %d images, threshold %.3g.",
-		time.Since(start).Seconds(), p.tessera.Get("backend").String(), res.Get("bankSize").Int(),
+	msg := fmt.Sprintf("Fitted in %.1f s on %s (%s): %d of %d patches from %d images, threshold %.3g.",
+		time.Since(start).Seconds(), p.tessera.Get("backend").String(), workersText(p.tessera.Get("workers").Int()), res.Get("bankSize").Int(),
 		res.Get("trainPatches").Int(), res.Get("trainImages").Int(), p.threshold)
 	if f := res.Get("failures"); f.Length() > 0 {
 		msg += fmt.Sprintf(" Skipped %d unreadable: %s", f.Length(), strings.Join(jsStrings(f), "; "))
@@ -359,12 +359,23 @@ func (p *page) fit() bool {
 	return true
 }
 
+func workersText(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return fmt.Sprintf("%d workers", n)
+}
+
 // showBackend names the backend that runs, and on hover why it is not the
 // one asked for: under "auto" a failed GPU is replaced mid-run.
 func (p *page) showBackend() {
 	info := p.tessera.Get("info")
 	el := p.el("backend")
-	el.SetTextContent(info.Get("backend").String())
+	text := info.Get("backend").String()
+	if n := p.tessera.Get("workers").Int(); n > 1 {
+		text += fmt.Sprintf(" · %d workers", n)
+	}
+	el.SetTextContent(text)
 	el.RemoveAttribute("title")
 	if why := info.Get("fallback"); why.Truthy() {
 		el.SetAttribute("title", why.String())
@@ -388,20 +399,32 @@ func (p *page) predictAll(files []js.Value) {
 		return
 	}
 	grid := p.el("results")
-	for i, f := range files {
-		if !isImage(f) {
-			continue
+	var imgs []js.Value
+	for _, f := range files {
+		if isImage(f) {
+			imgs = append(imgs, f)
 		}
-		p.status("Scoring %d/%d: %s", i+1, len(files), f.Get("name").String())
-		r, err := await(p.tessera.Call("predict", f))
-		if err != nil {
-			p.fail(err)
-			continue
+	}
+	// As many images at once as there are engines; cards keep their order.
+	w := max(1, p.tessera.Get("workers").Int())
+	for start := 0; start < len(imgs); start += w {
+		batch := imgs[start:min(start+w, len(imgs))]
+		pending := make([]js.Value, len(batch))
+		for j, f := range batch {
+			pending[j] = p.tessera.Call("predict", f)
 		}
-		c := &card{name: f.Get("name").String(), score: r.Get("score").Float()}
-		grid.AppendChild(p.cardElement(c, r))
-		p.cards = append(p.cards, c)
-		js.Global().Get("tesseraResults").Call("push", map[string]any{"name": c.name, "score": c.score, "ms": r.Get("ms")})
+		for j, f := range batch {
+			p.status("Scoring %d/%d: %s", start+j+1, len(imgs), f.Get("name").String())
+			r, err := await(pending[j])
+			if err != nil {
+				p.fail(err)
+				continue
+			}
+			c := &card{name: f.Get("name").String(), score: r.Get("score").Float()}
+			grid.AppendChild(p.cardElement(c, r))
+			p.cards = append(p.cards, c)
+			js.Global().Get("tesseraResults").Call("push", map[string]any{"name": c.name, "score": c.score, "ms": r.Get("ms")})
+		}
 	}
 	p.showBackend()
 	p.relabel()

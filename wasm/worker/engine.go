@@ -44,6 +44,17 @@ func (e *engine) handle(op string, args js.Value, progress patchcore.Progress) (
 		return e.loadBank(args)
 	case "benchBackbone":
 		return e.benchBackbone(args)
+	// The worker pool's steps of a fit (site/tessera.js runs them).
+	case "plan":
+		return e.plan(args)
+	case "embed":
+		return e.embed(args, progress)
+	case "bankFromFeatures":
+		return e.bankFromFeatures(args, progress)
+	case "scoreHeldOut":
+		return e.scoreHeldOut(args, progress)
+	case "setThreshold":
+		return e.setThreshold(args)
 	}
 	return nil, fmt.Errorf("unknown request %q", op)
 }
@@ -87,27 +98,8 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 	if e.x == nil {
 		return nil, errors.New("no model loaded")
 	}
-	list := args.Get("images")
-	images := make([]patchcore.Image, list.Length())
-	for i := range images {
-		v := list.Index(i)
-		images[i] = patchcore.Image{Name: v.Get("name").String(), Load: func() (image.Image, error) { return decode(v) }}
-	}
-	cfg := patchcore.Default()
-	cfg.Search = e.search
-	opts := args.Get("options")
-	if f := opts.Get("coreset"); f.Truthy() {
-		cfg.Coreset.Fraction = f.Float()
-	}
-	if k := opts.Get("k"); k.Truthy() {
-		cfg.K = k.Int()
-	}
-	if d := opts.Get("dim"); d.Truthy() {
-		cfg.Embed.PretrainDim, cfg.Embed.TargetDim = d.Int(), d.Int()
-	}
-	if h := opts.Get("holdout"); h.Type() == js.TypeNumber {
-		cfg.Holdout = h.Float()
-	}
+	images := imageList(args.Get("images"))
+	cfg := e.config(args.Get("options"))
 	t0 := time.Now()
 	b, rep, err := patchcore.Fit(e.x, images, cfg, progress)
 	if err != nil {
@@ -125,19 +117,225 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 		}
 	}
 	e.det = det
-	failures := []any{}
-	for _, f := range rep.Failures {
-		failures = append(failures, f.Error())
+	res := bankSummary(b)
+	res["failures"] = failureList(rep.Failures)
+	res["ms"] = float64(time.Since(t0).Microseconds()) / 1e3
+	res["timings"] = timingsOf(rep.Timings)
+	return res, nil
+}
+
+// imageList turns image messages into images decoded when first needed.
+func imageList(list js.Value) []patchcore.Image {
+	images := make([]patchcore.Image, list.Length())
+	for i := range images {
+		v := list.Index(i)
+		images[i] = patchcore.Image{Name: v.Get("name").String(), Load: func() (image.Image, error) { return decode(v) }}
 	}
+	return images
+}
+
+// config is the fit configuration: the defaults, the engine's search and
+// the fit options (coreset, k, dim, holdout) where given.
+func (e *engine) config(opts js.Value) patchcore.Config {
+	cfg := patchcore.Default()
+	cfg.Search = e.search
+	if opts.IsUndefined() || opts.IsNull() {
+		return cfg
+	}
+	if f := opts.Get("coreset"); f.Truthy() {
+		cfg.Coreset.Fraction = f.Float()
+	}
+	if k := opts.Get("k"); k.Truthy() {
+		cfg.K = k.Int()
+	}
+	if d := opts.Get("dim"); d.Truthy() {
+		cfg.Embed.PretrainDim, cfg.Embed.TargetDim = d.Int(), d.Int()
+	}
+	if h := opts.Get("holdout"); h.Type() == js.TypeNumber {
+		cfg.Holdout = h.Float()
+	}
+	return cfg
+}
+
+func bankSummary(b *bank.Bank) map[string]any {
 	return map[string]any{
 		"bankSize": b.N, "trainImages": b.TrainImages, "trainPatches": b.TrainPatches,
-		"threshold": b.Threshold, "thresholdRule": b.ThresholdRule, "failures": failures,
-		"ms": float64(time.Since(t0).Microseconds()) / 1e3,
-		"timings": map[string]any{
-			"backboneMs": ms(rep.Timings.Backbone), "embedMs": ms(rep.Timings.Embed),
-			"coresetMs": ms(rep.Timings.Coreset), "searchMs": ms(rep.Timings.Search),
-		},
+		"threshold": b.Threshold, "thresholdRule": b.ThresholdRule,
+	}
+}
+
+func failureList(fs []patchcore.Failure) []any {
+	out := []any{}
+	for _, f := range fs {
+		out = append(out, f.Error())
+	}
+	return out
+}
+
+func timingsOf(t patchcore.Timings) map[string]any {
+	return map[string]any{
+		"backboneMs": ms(t.Backbone), "embedMs": ms(t.Embed),
+		"coresetMs": ms(t.Coreset), "searchMs": ms(t.Search),
+	}
+}
+
+// plan says which of count images a fit keeps in the bank and which it
+// holds out for the threshold, as Fit would.
+func (e *engine) plan(args js.Value) (any, error) {
+	cfg := e.config(args.Get("options"))
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := args.Get("count").Int()
+	if n <= 0 {
+		return nil, errors.New("patchcore: no training images")
+	}
+	train, hold := patchcore.HoldoutSplit(n, cfg.Holdout)
+	return map[string]any{"train": intList(train), "hold": intList(hold)}, nil
+}
+
+// embed runs a share of the training images through the backbone and
+// the embedding; the patch vectors go back as a transferred Float32Array.
+func (e *engine) embed(args js.Value, progress patchcore.Progress) (any, error) {
+	if e.x == nil {
+		return nil, errors.New("no model loaded")
+	}
+	images := imageList(args.Get("images"))
+	cfg := e.config(args.Get("options"))
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var t patchcore.Timings
+	var fails []patchcore.Failure
+	f, err := e.x.Embed(images, cfg, &t, &fails, func(done int) { progress("backbone", done, len(images)) })
+	if err != nil {
+		return nil, err
+	}
+	vectors := float32Array(f.Vectors)
+	return map[string]any{
+		"vectors": vectors, "images": f.Images, "gridH": f.GridH, "gridW": f.GridW,
+		"failures": failureList(fails), "timings": timingsOf(t),
+		transferKey: []any{vectors.Get("buffer")},
 	}, nil
+}
+
+// bankFromFeatures makes the bank of the pool's features (parts, in
+// image order), with no threshold yet, keeps a detector on it and returns
+// the bank's bytes for the other workers.
+func (e *engine) bankFromFeatures(args js.Value, progress patchcore.Progress) (any, error) {
+	if e.x == nil {
+		return nil, errors.New("no model loaded")
+	}
+	cfg := e.config(args.Get("options"))
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	parts := args.Get("parts")
+	// Sizes come from another worker: check them before allocating.
+	total, images := 0, 0
+	var gh, gw int
+	for i := 0; i < parts.Length(); i++ {
+		p := parts.Index(i)
+		n := p.Get("vectors").Length()
+		if p.Get("images").Int() < 0 {
+			return nil, fmt.Errorf("feature part %d: %d images", i, p.Get("images").Int())
+		}
+		if p.Get("images").Int() == 0 {
+			if n != 0 {
+				return nil, fmt.Errorf("feature part %d: %d values for no image", i, n)
+			}
+			continue
+		}
+		h, w := p.Get("gridH").Int(), p.Get("gridW").Int()
+		if (gh != 0 && (h != gh || w != gw)) || h <= 0 || w <= 0 {
+			return nil, fmt.Errorf("feature part %d has a %dx%d patch grid, others %dx%d", i, h, w, gh, gw)
+		}
+		gh, gw = h, w
+		total += n
+		images += p.Get("images").Int()
+	}
+	if want := images * gh * gw * cfg.Embed.TargetDim; total != want {
+		return nil, fmt.Errorf("%d feature values for %d images of %dx%d patches, want %d", total, images, gh, gw, want)
+	}
+	f := &patchcore.Features{Vectors: make([]float32, total), Images: images, GridH: gh, GridW: gw}
+	at := 0
+	for i := 0; i < parts.Length(); i++ {
+		v := parts.Index(i).Get("vectors")
+		n := v.Length()
+		if n == 0 {
+			continue
+		}
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&f.Vectors[at])), 4*n)
+		js.CopyBytesToGo(raw, js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), 4*n))
+		at += n
+	}
+	var t patchcore.Timings
+	b, err := patchcore.NewBank(e.x, f, cfg, &t, progress)
+	if err != nil {
+		return nil, err
+	}
+	f = nil
+	det, err := patchcore.NewDetector(e.x, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := det.SetSearch(e.search); err != nil {
+		return nil, err
+	}
+	e.det = det
+	data, err := b.Encode()
+	if err != nil {
+		return nil, err
+	}
+	bytes := uint8Array(data)
+	return map[string]any{"bank": bytes, "timings": timingsOf(t), transferKey: []any{bytes.Get("buffer")}}, nil
+}
+
+// scoreHeldOut scores a share of the held-out images against the bank.
+func (e *engine) scoreHeldOut(args js.Value, progress patchcore.Progress) (any, error) {
+	if e.det == nil {
+		return nil, errors.New("no memory bank: fit or load one first")
+	}
+	images := imageList(args.Get("images"))
+	cfg := e.config(args.Get("options"))
+	var t patchcore.Timings
+	var fails []patchcore.Failure
+	before := e.det.Timings().Search
+	scores, err := e.det.ScoreHeldOut(images, cfg, &t, &fails, func(done int) { progress("threshold", done, len(images)) })
+	if err != nil {
+		return nil, err
+	}
+	t.Search = e.det.Timings().Search - before
+	list := make([]any, len(scores))
+	for i, s := range scores {
+		list[i] = s
+	}
+	return map[string]any{"scores": list, "failures": failureList(fails), "timings": timingsOf(t)}, nil
+}
+
+// setThreshold sets the bank's threshold from all held-out scores, in
+// image order; every worker does, so all predict alike.
+func (e *engine) setThreshold(args js.Value) (any, error) {
+	if e.det == nil {
+		return nil, errors.New("no memory bank: fit or load one first")
+	}
+	cfg := e.config(args.Get("options"))
+	list := args.Get("scores")
+	scores := make([]float64, list.Length())
+	for i := range scores {
+		scores[i] = list.Index(i).Float()
+	}
+	b := e.det.Bank()
+	patchcore.SetThreshold(b, scores, cfg.Quantile)
+	return bankSummary(b), nil
+}
+
+func intList(xs []int) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 func (e *engine) predict(args js.Value) (any, error) {

@@ -38,11 +38,18 @@ func main() {
 	}
 }
 
+// transferKey in a result map lists the ArrayBuffers to transfer with it.
+const transferKey = "_transfer"
+
 func serve(e *engine, req js.Value) {
 	id := req.Get("id").Int()
 	reply := func(v map[string]any) {
 		v["id"] = id
 		js.Global().Call("postMessage", v)
+	}
+	replyTransfer := func(v map[string]any, transfer []any) {
+		v["id"] = id
+		js.Global().Call("postMessage", v, transfer)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -60,5 +67,12 @@ func serve(e *engine, req js.Value) {
 	if e.x != nil {
 		v["backend"], v["fallback"] = e.x.Exec.Backend().Name(), e.fallback
 	}
-	reply(v)
+	// Big results (patch vectors, bank bytes) move to the page, not copied.
+	var transfer []any
+	if m, ok := res.(map[string]any); ok {
+		transfer, _ = m[transferKey].([]any)
+		delete(m, transferKey)
+	}
+	v["memoryBytes"] = js.Global().Get("wasm").Get("instance").Get("exports").Get("mem").Get("buffer").Get("byteLength").Int()
+	replyTransfer(v, transfer)
 }
