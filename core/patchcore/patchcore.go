@@ -235,6 +235,11 @@ type Features struct {
 func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (*Features, error) {
 	f := &Features{}
 	err := x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int) {
+		// Room for every image at once: growing by appends would need up
+		// to twice the features' memory, which wasm never gives back.
+		if f.Vectors == nil && len(ps) > 0 {
+			f.Vectors = make([]float32, 0, len(images)*len(ps[0]))
+		}
 		for _, p := range ps {
 			f.Vectors = append(f.Vectors, p...)
 		}
