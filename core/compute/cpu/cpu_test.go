@@ -152,3 +152,43 @@ func TestBinaryBroadcastConcatMatMul(t *testing.T) {
 	af := b.Affine(b.Upload([]int{1, 2, 1, 2}, []float32{1, -1, 2, -2}), []float32{2, 3}, []float32{1, 0}, compute.ReLU).(*Tensor)
 	closeTo(t, "affine relu", af.Data, []float32{3, 0, 6, 0}, 0)
 }
+
+// TestMaxPoolAgainstNaive sets the separable max pool against the
+// definition on random planes: strides, kernels, padding and ceil mode.
+func TestMaxPoolAgainstNaive(t *testing.T) {
+	b := New(2)
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, s := range []compute.PoolSpec{
+		{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+		{KH: 3, KW: 2, StrideH: 1, StrideW: 2, PadT: 2, PadL: 0, PadB: 1, PadR: 1},
+		{KH: 2, KW: 2, StrideH: 3, StrideW: 3, CeilMode: true},
+	} {
+		s.Kind = compute.MaxPool
+		const n, c, h, w = 2, 3, 11, 9
+		x := make([]float32, n*c*h*w)
+		for i := range x {
+			x[i] = r.Float32()*2 - 1
+		}
+		got := b.Pool(b.Upload([]int{n, c, h, w}, x), s).(*Tensor)
+		oh, ow := s.OutSize(h, w)
+		want := make([]float32, 0, n*c*oh*ow)
+		for p := 0; p < n*c; p++ {
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					m := float32(math.Inf(-1))
+					for ky := 0; ky < s.KH; ky++ {
+						for kx := 0; kx < s.KW; kx++ {
+							iy, ix := oy*s.StrideH-s.PadT+ky, ox*s.StrideW-s.PadL+kx
+							if iy >= 0 && iy < h && ix >= 0 && ix < w {
+								m = max(m, x[p*h*w+iy*w+ix])
+							}
+						}
+					}
+					want = append(want, m)
+				}
+			}
+		}
+		closeTo(t, fmt.Sprintf("maxpool %+v", s), got.Data, want, 0)
+	}
+}
