@@ -37,8 +37,9 @@ export async function simdKernels(want = 'auto', load = fetchModule) {
   const imports = { level: () => level };
   const forward = (name) => {
     targets[name] = () => { throw new Error(`tessera_simd.${name}: not bound (SIMD ${level ? 'not attached' : 'off'})`); };
-    // A fixed arity: a rest parameter would allocate on every call.
-    imports[name] = (a, b, c, d, e, f, g, h, i, j) => targets[name](a, b, c, d, e, f, g, h, i, j);
+    // A fixed arity, the most any kernel takes (sgemm: 11): a rest
+    // parameter would allocate on every call.
+    imports[name] = (a, b, c, d, e, f, g, h, i, j, k) => targets[name](a, b, c, d, e, f, g, h, i, j, k);
   };
   plain.forEach(forward);
   fused.forEach((n) => forward(n + '_relaxed'));

@@ -82,6 +82,11 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 func (b *Backend) im2col(src []float32, c, h, w, oh, ow int, s compute.ConvSpec, dst []float32) {
 	rows := c * s.KH * s.KW
 	b.parallel(rows, func(lo, hi int) {
+		var odd []float32 // stride 2: the deinterleave's other half
+		if s.StrideW == 2 {
+			odd = b.scratch(ow)
+			defer b.putScratch(odd)
+		}
 		for r := lo; r < hi; r++ {
 			ch := r / (s.KH * s.KW)
 			ky := r / s.KW % s.KH
@@ -102,6 +107,18 @@ func (b *Backend) im2col(src []float32, c, h, w, oh, ow int, s compute.ConvSpec,
 				ix := x0*s.StrideW + kx*s.DilW - s.PadL
 				if s.StrideW == 1 {
 					copy(o[x0:x1], line[ix:])
+					continue
+				}
+				if s.StrideW == 2 && x1 > x0 {
+					// Every other input: the even half of a deinterleave
+					// (a SIMD loop), the last one alone when its pair would
+					// run past the line.
+					cnt := x1 - x0
+					pairs := min(cnt, (len(line)-ix)/2)
+					vec.Deinterleave(o[x0:x0+pairs], odd[:pairs], line[ix:ix+2*pairs])
+					for ox := x0 + pairs; ox < x1; ox++ {
+						o[ox] = line[ix+2*(ox-x0)]
+					}
 					continue
 				}
 				for ox := x0; ox < x1; ox++ {

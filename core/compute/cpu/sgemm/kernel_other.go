@@ -13,3 +13,9 @@ func hasWide() bool { return false }
 func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
 	panic("sgemm: no wide kernel on this platform")
 }
+
+// kernelRows has no in-place partial-panel kernel here; micro goes
+// through its buffer.
+func kernelRows(k, rows int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) bool {
+	return false
+}

@@ -14,18 +14,28 @@ func kernel(k int, a, b []float32, ldb int, c []float32, ldc int, accumulate boo
 		kernelGo(k, a, b, ldb, c, ldc, accumulate, fin)
 		return
 	}
-	kernelSIMD(simdLevel == wasmsimd.Relaxed, k, a, b, ldb, c, ldc, accumulate, fin)
+	kernelSIMD(simdLevel == wasmsimd.Relaxed, k, mr, a, b, ldb, c, ldc, accumulate, fin)
+}
+
+// kernelRows is the kernel for a panel's first rows only, in place: the
+// SIMD kernel computes just the row pairs it needs.
+func kernelRows(k, rows int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) bool {
+	if simdLevel == wasmsimd.None || k == 0 {
+		return false
+	}
+	kernelSIMD(simdLevel == wasmsimd.Relaxed, k, rows, a, b, ldb, c, ldc, accumulate, fin)
+	return true
 }
 
 // kernelSIMD runs the wasm module's micro-kernel: the SIMD128 one sums in
 // kernelGo's order, bit for bit; the relaxed one fuses each multiply-add.
-func kernelSIMD(relaxed bool, k int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+func kernelSIMD(relaxed bool, k, rows int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
 	// Bounds the module relies on, checked once per call.
 	_ = a[k*mr-1]
 	_ = b[(k-1)*ldb+nr-1]
-	_ = c[(mr-1)*ldc+nr-1]
+	_ = c[(rows-1)*ldc+nr-1]
 	flags, bias, lo, hi := fin.kernelArgs(accumulate)
-	wasmsimd.Sgemm(relaxed, k, &a[0], &b[0], ldb, &c[0], ldc, flags, bias, lo, hi)
+	wasmsimd.Sgemm(relaxed, k, rows, &a[0], &b[0], ldb, &c[0], ldc, flags, bias, lo, hi)
 }
 
 func hasWide() bool { return false }

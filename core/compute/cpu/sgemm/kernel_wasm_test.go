@@ -48,8 +48,25 @@ func TestSIMDKernelsMatchGo(t *testing.T) {
 				kernelGo(k, a, b, ldb, want, ldc, flags&1 != 0, fin)
 				for _, relaxed := range []bool{false, true} {
 					got := append([]float32(nil), c0...)
-					kernelSIMD(relaxed, k, a, b, ldb, got, ldc, flags&1 != 0, fin)
+					kernelSIMD(relaxed, k, mr, a, b, ldb, got, ldc, flags&1 != 0, fin)
 					name := fmt.Sprintf("k=%d ldb=%d flags=%d relaxed=%v", k, ldb, flags, relaxed)
+					// The first rows only: those match, the rest of C is
+					// left as it was.
+					for rows := 1; rows < mr; rows++ {
+						part := append([]float32(nil), c0...)
+						kernelSIMD(relaxed, k, rows, a, b, ldb, part, ldc, flags&1 != 0, fin)
+						for i := range part {
+							w := want[i]
+							if i >= rows*ldc {
+								w = c0[i]
+							} else if i%ldc >= nr {
+								w = c0[i]
+							}
+							if d := math.Abs(float64(part[i] - w)); d > 1e-6*float64(k+1) || math.IsNaN(d) {
+								t.Fatalf("%s rows=%d: c[%d] = %g, want %g", name, rows, i, part[i], w)
+							}
+						}
+					}
 					for i := range want {
 						tol := 0.0
 						if relaxed {
@@ -71,7 +88,7 @@ func BenchmarkKernels(b *testing.B) {
 	saved := simdLevel
 	defer func() { simdLevel = saved }()
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1024, 1024, 1024}, {128, 1152, 784}} {
+	for _, sz := range [][3]int{{1024, 1024, 1024}, {128, 1152, 784}, {256, 64, 3136}, {64, 256, 3136}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		A, B, C := random(m*k, r), random(k*n, r), make([]float32, m*n)
 		p := Pack(A, m, k)

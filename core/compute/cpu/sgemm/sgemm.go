@@ -215,27 +215,26 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 }
 
 // micro computes the mw x nw micro-tile of C at (i, j): whole tiles with
-// the kernel in place; partial ones whole into tmp, then the valid part is
-// added (or copied) and finished here.
+// the kernel in place; partial ones through tmp, where the kernel adds C
+// (copied in) and finishes the whole tile, and the valid part is copied
+// back. Elementwise epilogue loops here cost more than the tile under
+// wasm, where Go's float min and max are slow.
 func micro(kl int, apanel, bpanel []float32, ldb int, c []float32, ldc, i, j, mw, nw int, acc bool, fin *finish, tmp *[mr * nr]float32) {
 	if mw == mr && nw == nr {
 		kernel(kl, apanel, bpanel, ldb, c[i*ldc+j:], ldc, acc, fin)
 		return
 	}
-	kernel(kl, apanel, bpanel, ldb, tmp[:], nr, false, nil)
-	for r := 0; r < mw; r++ {
-		dst := c[(i+r)*ldc+j : (i+r)*ldc+j+nw]
-		src := tmp[r*nr : r*nr+nw]
-		for x := range dst {
-			v := src[x]
-			if acc {
-				v += dst[x]
-			}
-			if fin != nil {
-				v = min(max(v+fin.bias[r], fin.lo), fin.hi)
-			}
-			dst[x] = v
+	if nw == nr && kernelRows(kl, mw, apanel, bpanel, ldb, c[i*ldc+j:], ldc, acc, fin) {
+		return
+	}
+	if acc {
+		for r := 0; r < mw; r++ {
+			copy(tmp[r*nr:r*nr+nw], c[(i+r)*ldc+j:(i+r)*ldc+j+nw])
 		}
+	}
+	kernel(kl, apanel, bpanel, ldb, tmp[:], nr, acc, fin)
+	for r := 0; r < mw; r++ {
+		copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nw], tmp[r*nr:r*nr+nw])
 	}
 }
 

@@ -60,15 +60,18 @@ func module(relaxed bool) string {
 	return w.String()
 }
 
-// sgemm is the packed micro-kernel: C[0:6, 0:16] (+)= A panel x B panel over
-// k steps (A: 6 values per step, B: 16 per row, rows ldb apart), then, with
-// flags bit 1, plus C; with bit 2, plus bias[row] and clamped to [lo, hi].
+// sgemm is the packed micro-kernel: C[0:rows, 0:16] (+)= A panel x B panel
+// over k steps (A: 6 values per step, B: 16 per row, rows ldb apart), then,
+// with flags bit 1, plus C; with bit 2, plus bias[row] and clamped to
+// [lo, hi]. rows (1 to 6) lets the last panel of a matrix whose height is
+// not a multiple of 6 be stored in place, computing only the row pairs it
+// needs.
 // It walks the tile two rows at a time: eight f32x4 sums, four B vectors
 // and two broadcasts fit V8's 16 xmm registers without spilling.
 func sgemm(w *strings.Builder, relaxed bool) {
 	w.WriteString(`
   (func (export "sgemm") (param $k i32) (param $a i32) (param $b i32) (param $ldb i32)
-      (param $c i32) (param $ldc i32) (param $flags i32) (param $bias i32) (param $lo f32) (param $hi f32)
+      (param $c i32) (param $ldc i32) (param $flags i32) (param $bias i32) (param $lo f32) (param $hi f32) (param $nrows i32)
     (local $r i32) (local $p i32) (local $ap i32) (local $bp i32) (local $cp i32)
     (local $x v128) (local $y v128) (local $vlo v128) (local $vhi v128) (local $vb v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
@@ -110,6 +113,8 @@ func sgemm(w *strings.Builder, relaxed bool) {
 	// Rows r and r+1: add C, then bias and clamp, then store.
 	for row := 0; row < 2; row++ {
 		if row == 1 {
+			// The pair's second row, where the panel has it.
+			w.WriteString("      (if (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $nrows)) (then\n")
 			w.WriteString("      (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))\n")
 		}
 		w.WriteString("      (if (i32.and (local.get $flags) (i32.const 1)) (then\n")
@@ -128,8 +133,11 @@ func sgemm(w *strings.Builder, relaxed bool) {
 		for v := 0; v < 4; v++ {
 			fmt.Fprintf(w, "      (v128.store offset=%d align=4 (local.get $cp) (local.get $c%d))\n", 16*v, row*4+v)
 		}
+		if row == 1 {
+			w.WriteString("      ))\n")
+		}
 	}
-	w.WriteString(`      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 2))) (i32.const 6))))
+	w.WriteString(`      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 2))) (local.get $nrows))))
   )
 `)
 }

@@ -8,7 +8,7 @@
   (import "env" "mem" (memory 1))
 
   (func (export "sgemm") (param $k i32) (param $a i32) (param $b i32) (param $ldb i32)
-      (param $c i32) (param $ldc i32) (param $flags i32) (param $bias i32) (param $lo f32) (param $hi f32)
+      (param $c i32) (param $ldc i32) (param $flags i32) (param $bias i32) (param $lo f32) (param $hi f32) (param $nrows i32)
     (local $r i32) (local $p i32) (local $ap i32) (local $bp i32) (local $cp i32)
     (local $x v128) (local $y v128) (local $vlo v128) (local $vhi v128) (local $vb v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
@@ -67,6 +67,7 @@
       (v128.store offset=16 align=4 (local.get $cp) (local.get $c1))
       (v128.store offset=32 align=4 (local.get $cp) (local.get $c2))
       (v128.store offset=48 align=4 (local.get $cp) (local.get $c3))
+      (if (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $nrows)) (then
       (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
       (if (i32.and (local.get $flags) (i32.const 1)) (then
         (local.set $c4 (f32x4.add (local.get $c4) (v128.load offset=0 align=4 (local.get $cp))))
@@ -85,7 +86,8 @@
       (v128.store offset=16 align=4 (local.get $cp) (local.get $c5))
       (v128.store offset=32 align=4 (local.get $cp) (local.get $c6))
       (v128.store offset=48 align=4 (local.get $cp) (local.get $c7))
-      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 2))) (i32.const 6))))
+      ))
+      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 2))) (local.get $nrows))))
   )
 
   (func (export "axpy") (param $a f32) (param $x i32) (param $y i32) (param $n i32)

@@ -12,25 +12,25 @@ var level = int(hostLevel())
 //go:wasmimport tessera_simd level
 func hostLevel() int32
 
-// Sgemm is the packed 6x16 micro-kernel (see gen.go): C (+)= A panel x B
-// panel over k steps; flags bit 1 adds C, bit 2 adds bias[row] and clamps
-// to [lo, hi]. relaxed picks the fused kernel. The caller has checked
-// every bound.
-func Sgemm(relaxed bool, k int, a, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, lo, hi float32) {
+// Sgemm is the packed 6x16 micro-kernel (see gen.go): C[0:rows] (+)= A
+// panel x B panel over k steps; flags bit 1 adds C, bit 2 adds bias[row]
+// and clamps to [lo, hi]. relaxed picks the fused kernel. The caller has
+// checked every bound.
+func Sgemm(relaxed bool, k, rows int, a, b *float32, ldb int, c *float32, ldc int, flags int, bias *float32, lo, hi float32) {
 	if relaxed {
-		sgemmRelaxed(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi)
+		sgemmRelaxed(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi, int32(rows))
 		return
 	}
-	sgemm(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi)
+	sgemm(int32(k), unsafe.Pointer(a), unsafe.Pointer(b), int32(ldb), unsafe.Pointer(c), int32(ldc), int32(flags), unsafe.Pointer(bias), lo, hi, int32(rows))
 }
 
 //go:wasmimport tessera_simd sgemm
 //go:noescape
-func sgemm(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32)
+func sgemm(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32, rows int32)
 
 //go:wasmimport tessera_simd sgemm_relaxed
 //go:noescape
-func sgemmRelaxed(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32)
+func sgemmRelaxed(k int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, flags int32, bias unsafe.Pointer, lo, hi float32, rows int32)
 
 // Axpy sets y[i] += a*x[i] for i < n.
 func Axpy(relaxed bool, a float32, x, y *float32, n int) {
