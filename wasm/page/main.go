@@ -28,6 +28,7 @@ type page struct {
 	threshold float64
 	busy      bool
 	started   time.Time
+	loads     int // useModel calls so far: a slower, older load gives way
 }
 
 type card struct {
@@ -198,9 +199,17 @@ func (p *page) selectedModel() string { return p.el("model-select").Underlying()
 
 // useModel starts a fresh engine with a model from the server or a file.
 func (p *page) useModel(url string, blob js.Value) {
+	// The backend can be changed before the model list has arrived: the
+	// load that follows reads the choice then.
+	if url == "" && !blob.Truthy() {
+		return
+	}
 	if p.tessera.Truthy() {
 		p.tessera.Call("cancel")
+		p.tessera = js.Undefined()
 	}
+	p.loads++
+	load := p.loads
 	p.modelURL, p.modelBlob = url, blob
 	p.backend = p.el("backend-select").Underlying().Get("value").String()
 	var model js.Value
@@ -213,6 +222,13 @@ func (p *page) useModel(url string, blob js.Value) {
 	p.setBusy(true)
 	p.status("Loading %s...", label)
 	t, err := await(js.Global().Get("Tessera").Call("create", map[string]any{"model": model, "backend": p.backend, "simd": p.simd()}))
+	if load != p.loads {
+		// Another model or backend was chosen meanwhile; that load wins.
+		if err == nil {
+			t.Call("cancel")
+		}
+		return
+	}
 	p.setBusy(false)
 	if err != nil {
 		p.tessera = js.Undefined()
