@@ -9,13 +9,16 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"io/fs"
 	"log"
 	"mime"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 func main() {
@@ -27,7 +30,17 @@ func main() {
 		log.Fatalf("serve: no page to serve: %v (build it with: make site)", err)
 	}
 	log.Printf("serving %s and models from %s at http://%s/", *site, *weights, *addr)
-	log.Fatal(http.ListenAndServe(*addr, newServer(*site, *weights)))
+	// Timeouts, so that slow or idle clients cannot hold connections open;
+	// writes get minutes, for a model over a slow link.
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           newServer(*site, *weights),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	log.Fatal(srv.ListenAndServe())
 }
 
 func defaultWeights() string {
@@ -48,25 +61,76 @@ func init() {
 // newServer routes the page and the models.
 func newServer(site, weights string) http.Handler {
 	mux := http.NewServeMux()
+	models := folder(weights)
 	mux.HandleFunc("/weights/index.json", func(w http.ResponseWriter, r *http.Request) {
 		names, _ := filepath.Glob(filepath.Join(weights, "*.onnx"))
 		type model struct {
 			Name string `json:"name"`
 			Size int64  `json:"size"`
 		}
+		// Only the models the folder serves (see folder).
 		list := []model{}
 		for _, n := range names {
-			if fi, err := os.Stat(n); err == nil {
+			f, err := models.Open("/" + filepath.Base(n))
+			if err != nil {
+				continue
+			}
+			if fi, err := f.Stat(); err == nil {
 				list = append(list, model{filepath.Base(n), fi.Size()})
 			}
+			f.Close()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-cache")
 		json.NewEncoder(w).Encode(list)
 	})
-	mux.Handle("/weights/", http.StripPrefix("/weights/", onlyModels(http.FileServer(http.Dir(weights)))))
-	mux.Handle("/", http.FileServer(http.Dir(site)))
+	mux.Handle("/weights/", http.StripPrefix("/weights/", onlyModels(http.FileServer(models))))
+	mux.Handle("/", http.FileServer(folder(site)))
 	return compress(mux)
+}
+
+// folder serves the files under root and nothing else: no dotfiles, no
+// symbolic link that leads out of root, no listing of a folder without an
+// index.html. Anything refused is simply not found.
+func folder(root string) http.FileSystem {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		real = root
+	}
+	return safeDir{root: real}
+}
+
+type safeDir struct{ root string }
+
+func (d safeDir) Open(name string) (http.File, error) {
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") {
+			return nil, fs.ErrNotExist
+		}
+	}
+	full := filepath.Join(d.root, filepath.FromSlash(path.Clean("/"+name)))
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	if real != d.root && !strings.HasPrefix(real, d.root+string(filepath.Separator)) {
+		return nil, fs.ErrNotExist
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	st, err := f.Stat()
+	if err != nil || (st.IsDir() && !exists(filepath.Join(real, "index.html"))) || (!st.IsDir() && !st.Mode().IsRegular()) {
+		f.Close()
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
+}
+
+func exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // onlyModels keeps the weights folder from serving anything but models.

@@ -65,6 +65,25 @@ func TestServer(t *testing.T) {
 	if r := get("/weights/secret.txt", false); r.StatusCode != 404 {
 		t.Errorf("non-model file in weights: status %d, want 404", r.StatusCode)
 	}
+	// Nothing but the folders' own files: no dotfiles, no symbolic link
+	// out, no listing of a folder without an index.
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.onnx"), []byte("outside"), 0o644)
+	os.Symlink(filepath.Join(outside, "secret.onnx"), filepath.Join(weights, "escape.onnx"))
+	os.Symlink(outside, filepath.Join(site, "out"))
+	os.WriteFile(filepath.Join(site, ".env"), []byte("TOKEN=1"), 0o644)
+	os.Mkdir(filepath.Join(site, "data"), 0o755)
+	os.WriteFile(filepath.Join(site, "data", "a.png"), []byte("png"), 0o644)
+	os.Symlink("index.html", filepath.Join(site, "home.html"))
+	for path, want := range map[string]int{
+		"/weights/escape.onnx": 404, "/out/secret.onnx": 404, "/.env": 404, "/data/": 404,
+		"/data/a.png": 200, "/home.html": 200, "/": 200,
+	} {
+		if r := get(path, false); r.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", path, r.StatusCode, want)
+		}
+	}
+
 	var list []struct {
 		Name string
 		Size int64

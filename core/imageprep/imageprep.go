@@ -13,6 +13,7 @@ import (
 	"image/draw"
 	_ "image/jpeg" // register decoders
 	_ "image/png"
+	"io"
 	"math"
 	"os"
 )
@@ -54,8 +55,27 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Decode decodes a PNG or JPEG image.
-func Decode(b []byte) (image.Image, error) {
+// MaxPixels is the largest image Decode accepts: 64 megapixels, about a
+// 256 MB RGBA buffer (16-bit images take twice that).
+const MaxPixels = 64 << 20
+
+// Decode decodes a PNG or JPEG image of at most MaxPixels.
+func Decode(b []byte) (image.Image, error) { return DecodeMax(b, MaxPixels) }
+
+// DecodeMax decodes a PNG or JPEG image of at most maxPixels. The size
+// comes from the header, before any pixel buffer is allocated: a file of
+// a few hundred bytes can declare gigapixels.
+func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("imageprep: cannot decode image (PNG or JPEG expected): %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("imageprep: %s image is empty (%dx%d)", format, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+		return nil, fmt.Errorf("imageprep: %s image of %dx%d pixels is over the limit of %d", format, cfg.Width, cfg.Height, maxPixels)
+	}
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("imageprep: cannot decode image (PNG or JPEG expected): %w", err)
@@ -66,11 +86,33 @@ func Decode(b []byte) (image.Image, error) {
 	return img, nil
 }
 
-// Open reads and decodes an image file.
+// MaxFileBytes is the largest image file Open reads.
+const MaxFileBytes = 1 << 29
+
+// Open reads and decodes an image file: a regular file of at most
+// MaxFileBytes (a device or a FIFO given as an image would never end).
 func Open(path string) (image.Image, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("imageprep: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("imageprep: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("imageprep: %s is not a regular file", path)
+	}
+	if st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("imageprep: %s: %d bytes is over the limit of %d for an image file", path, st.Size(), MaxFileBytes)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("imageprep: %w", err)
+	}
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("imageprep: %s grew past %d bytes while read", path, MaxFileBytes)
 	}
 	img, err := Decode(b)
 	if err != nil {

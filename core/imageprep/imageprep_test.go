@@ -2,8 +2,11 @@ package imageprep
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/png"
+	"strings"
 	"testing"
 )
 
@@ -95,8 +98,42 @@ func TestDecodeErrors(t *testing.T) {
 	if _, err := Open("/nonexistent/x.png"); err == nil {
 		t.Error("missing file: no error")
 	}
+	// A device named as an image would be read for ever.
+	if _, err := Open("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: error %v", err)
+	}
 	if err := (Config{Resize: 100, Crop: 200, Std: [3]float32{1, 1, 1}}).Validate(); err == nil {
 		t.Error("crop larger than resize: no error")
+	}
+}
+
+// hugePNG is a 1x1 PNG whose header claims w x h pixels: a few dozen
+// bytes that a decoder trusting its header would allocate gigabytes for.
+func hugePNG(t *testing.T, w, h uint32) []byte {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	// IHDR: length (4) "IHDR" (4) width (4) height (4) ... CRC over type+data.
+	const at = 8
+	binary.BigEndian.PutUint32(b[at+8:], w)
+	binary.BigEndian.PutUint32(b[at+12:], h)
+	binary.BigEndian.PutUint32(b[at+8+13:], crc32.ChecksumIEEE(b[at+4:at+8+13]))
+	return b
+}
+
+func TestDecodeRefusesHugeImages(t *testing.T) {
+	for _, sz := range [][2]uint32{{1, 100000000}, {40000, 40000}, {70000, 70000}} {
+		_, err := Decode(hugePNG(t, sz[0], sz[1]))
+		if err == nil || !strings.Contains(err.Error(), "over the limit") {
+			t.Errorf("%dx%d PNG: error %v, want the pixel limit", sz[0], sz[1], err)
+		}
+	}
+	// Under the limit, the same trick is only a truncated file.
+	if _, err := DecodeMax(hugePNG(t, 100, 100), 1<<20); err == nil || strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("100x100 header on 1 pixel of data: error %v, want a decoding error", err)
+	}
+	if _, err := DecodeMax(hugePNG(t, 100, 100), 99*100); err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("limit of 9,900 pixels for 10,000: error %v", err)
 	}
 }
 

@@ -19,6 +19,9 @@ import (
 var magic = []byte("\x93NUMPY")
 
 // Read decodes a float32 array.
+// maxValues bounds an array's declared size (4 GiB of float32).
+const maxValues = 1 << 30
+
 func Read(r io.Reader) (data []float32, shape []int, err error) {
 	head := make([]byte, 8)
 	if _, err := io.ReadFull(r, head); err != nil {
@@ -57,11 +60,20 @@ func Read(r io.Reader) (data []float32, shape []int, err error) {
 	}
 	n := 1
 	for _, d := range shape {
+		if d < 0 || (d != 0 && n > maxValues/d) {
+			return nil, nil, fmt.Errorf("npy: shape %v is over %d values", shape, maxValues)
+		}
 		n *= d
 	}
-	raw := make([]byte, 4*n)
-	if _, err := io.ReadFull(r, raw); err != nil {
-		return nil, nil, fmt.Errorf("npy: data for shape %v is truncated: %w", shape, err)
+	// Read what is there, growing as it comes, rather than allocating what
+	// the header declares: a short file fails before its shape's worth of
+	// memory is taken.
+	raw, err := io.ReadAll(io.LimitReader(r, 4*int64(n)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("npy: reading data: %w", err)
+	}
+	if len(raw) != 4*n {
+		return nil, nil, fmt.Errorf("npy: data for shape %v is truncated: %d of %d bytes", shape, len(raw), 4*n)
 	}
 	data = make([]float32, n)
 	for i := range data {

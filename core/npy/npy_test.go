@@ -2,6 +2,7 @@ package npy
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,6 +60,23 @@ func TestBadInput(t *testing.T) {
 	for name, in := range cases {
 		if _, _, err := Read(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+	// A header that declares more than the file holds, or more than any
+	// array may be, fails without allocating what it declares.
+	header := func(shape string) string {
+		h := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape)
+		h += strings.Repeat(" ", 63-len(h)%64) + "\n"
+		return "\x93NUMPY\x01\x00" + string([]byte{byte(len(h)), byte(len(h) >> 8)}) + h
+	}
+	for shape, want := range map[string]string{
+		"(1000000000,)":            "truncated",
+		"(4294967296, 4294967296)": "over",
+		"(-4, 2)":                  "",
+	} {
+		_, _, err := Read(strings.NewReader(header(shape) + "abcd"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("shape %s: error %v, want it to mention %q", shape, err, want)
 		}
 	}
 	if err := Write(&bytes.Buffer{}, []float32{1}, []int{2}); err == nil {

@@ -51,17 +51,27 @@ func (c Config) Validate() error {
 	if err := c.Embed.Validate(); err != nil {
 		return err
 	}
+	// Every range is written so that NaN fails it too.
 	if c.K < 1 {
 		return fmt.Errorf("patchcore: k = %d nearest neighbours, want at least 1", c.K)
 	}
-	if c.Coreset.Fraction <= 0 || c.Coreset.Fraction > 1 {
+	if !(c.Coreset.Fraction > 0 && c.Coreset.Fraction <= 1) {
 		return fmt.Errorf("patchcore: coreset fraction %g is not in (0, 1]", c.Coreset.Fraction)
 	}
 	if _, err := ParseSearch(string(c.Search)); err != nil {
 		return err
 	}
-	if c.Holdout < 0 || c.Holdout >= 1 || c.Quantile < 0 || c.Quantile > 1 {
-		return fmt.Errorf("patchcore: holdout %g or quantile %g out of range", c.Holdout, c.Quantile)
+	if !(c.Holdout >= 0 && c.Holdout < 1) {
+		return fmt.Errorf("patchcore: holdout %g is not in [0, 1)", c.Holdout)
+	}
+	if !(c.Quantile >= 0 && c.Quantile <= 1) {
+		return fmt.Errorf("patchcore: quantile %g is not in [0, 1]", c.Quantile)
+	}
+	if !(c.Sigma >= 0 && c.Sigma <= 256) {
+		return fmt.Errorf("patchcore: sigma %g is not in [0, 256]", c.Sigma)
+	}
+	if c.Batch < 1 {
+		return fmt.Errorf("patchcore: batch of %d images, want at least 1", c.Batch)
 	}
 	return nil
 }
@@ -174,19 +184,21 @@ type FitReport struct {
 // Fit is HoldoutSplit, Embed, NewBank, ScoreHeldOut and SetThreshold in a
 // row; a caller that spreads the images over several engines (the
 // browser's worker pool) runs the same steps itself.
+// The report is never nil, so that its failures can be read whatever
+// happened.
 func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Bank, *FitReport, error) {
+	rep := &FitReport{}
 	if err := cfg.Validate(); err != nil {
-		return nil, nil, err
+		return nil, rep, err
 	}
 	if len(images) == 0 {
-		return nil, nil, errors.New("patchcore: no training images")
+		return nil, rep, errors.New("patchcore: no training images")
 	}
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
 	trainIdx, holdIdx := HoldoutSplit(len(images), cfg.Holdout)
 	train, hold := pick(images, trainIdx), pick(images, holdIdx)
-	rep := &FitReport{}
 	f, err := x.Embed(train, cfg, &rep.Timings, &rep.Failures, func(done int) { progress("backbone", done, len(train)) })
 	if err != nil {
 		return nil, rep, err

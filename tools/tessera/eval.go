@@ -95,6 +95,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
+	// Bad settings fail before the model is loaded.
+	cfg := pf.config()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
 	x, err := mf.extractor()
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
@@ -103,7 +108,6 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = progressPrinter(stderr)
 	}
-	cfg := pf.config()
 	t0 := time.Now()
 	b, fitRep, err := patchcore.Fit(x, fileImages(train), cfg, progress)
 	if err != nil {

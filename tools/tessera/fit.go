@@ -24,6 +24,11 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if *data == "" || *out == "" {
 		return errors.New("fit: --data and --out are required")
 	}
+	// Bad settings fail before the model is loaded.
+	cfg := pf.config()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("fit: %w", err)
+	}
 	paths, err := dataset.TrainImages(*data)
 	if err != nil {
 		return fmt.Errorf("fit: %w", err)
@@ -36,7 +41,7 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = progressPrinter(stderr)
 	}
-	b, rep, err := patchcore.Fit(x, fileImages(paths), pf.config(), progress)
+	b, rep, err := patchcore.Fit(x, fileImages(paths), cfg, progress)
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stderr, "skipped %v\n", f)
 	}

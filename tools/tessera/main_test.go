@@ -32,6 +32,14 @@ func TestExitCodes(t *testing.T) {
 		{nil, 2, "usage: tessera COMMAND"},
 		{[]string{"fitt"}, 1, `unknown command "fitt"`},
 		{[]string{"fit", "--nope"}, 1, "flag provided but not defined"},
+		// Bad values are errors naming them, never a panic, NaN included.
+		{fitWith("--k", "0"), 1, "k = 0 nearest neighbours"},
+		{fitWith("--coreset", "0"), 1, "coreset fraction 0"},
+		{fitWith("--coreset", "NaN"), 1, "coreset fraction NaN"},
+		{fitWith("--dim", "0"), 1, "dimensions 0 and 0"},
+		{fitWith("--quantile", "NaN"), 1, "quantile NaN"},
+		{fitWith("--holdout", "NaN"), 1, "holdout NaN"},
+		{fitWith("--holdout", "1"), 1, "holdout 1 is not in [0, 1)"},
 	} {
 		cmd := exec.Command(os.Args[0], tc.args...)
 		cmd.Env = append(os.Environ(), "TESSERA_RUN_MAIN=1")
@@ -46,4 +54,8 @@ func TestExitCodes(t *testing.T) {
 			t.Errorf("tessera %v: exit %d, want %d; output should contain %q:\n%s", tc.args, code, tc.code, tc.output, out)
 		}
 	}
+}
+
+func fitWith(flag, value string) []string {
+	return []string{"fit", "-q", "--data", "../../site/sample", "--out", os.DevNull, flag, value}
 }

@@ -61,6 +61,49 @@ type Header struct {
 	Created       string    `json:"created"`
 }
 
+// Limits on what a header may declare; real banks are far inside them.
+const (
+	maxDim   = 1 << 16 // values per vector
+	maxGrid  = 1 << 12 // patches along a side
+	maxSigma = 256     // pixels of blur
+)
+
+// Validate checks a header as a freshly configured fit would be checked,
+// so that a bank from outside cannot make scoring panic, hang or score
+// silently wrong. Errors name the field.
+func (h *Header) Validate() error {
+	if err := h.Prep.Validate(); err != nil {
+		return fmt.Errorf("bank: preprocessing: %w", err)
+	}
+	if err := h.Embed.Validate(); err != nil {
+		return fmt.Errorf("bank: embedding: %w", err)
+	}
+	switch {
+	case h.ModelName == "" || filepath.Base(h.ModelName) != h.ModelName || h.ModelName == "." || h.ModelName == "..":
+		return fmt.Errorf("bank: model_name %q is not a file name", h.ModelName)
+	case h.D != h.Embed.TargetDim:
+		return fmt.Errorf("bank: d = %d, but the embedding's target dimension is %d", h.D, h.Embed.TargetDim)
+	case h.GridH < 1 || h.GridW < 1 || h.GridH > maxGrid || h.GridW > maxGrid:
+		return fmt.Errorf("bank: patch grid %dx%d out of range", h.GridH, h.GridW)
+	case h.N < 1:
+		return errors.New("bank: n = 0: the bank holds no vectors")
+	case h.K < 1 || h.K > h.N:
+		return fmt.Errorf("bank: k = %d neighbours, want 1 to n = %d", h.K, h.N)
+	case math.IsNaN(h.Sigma) || h.Sigma < 0 || h.Sigma > maxSigma:
+		return fmt.Errorf("bank: sigma %g out of range [0, %d]", h.Sigma, maxSigma)
+	case math.IsNaN(h.Threshold) || math.IsInf(h.Threshold, 0) || h.Threshold < 0:
+		return fmt.Errorf("bank: threshold %g is not a finite, non-negative score", h.Threshold)
+	case len(h.Layers) == 0 || len(h.LayerShapes) != len(h.Layers):
+		return fmt.Errorf("bank: %d layers with %d shapes", len(h.Layers), len(h.LayerShapes))
+	}
+	for i, s := range h.LayerShapes {
+		if len(s) != 3 || s[0] < 1 || s[1] < 1 || s[2] < 1 || s[0] > maxDim || s[1] > maxGrid || s[2] > maxGrid {
+			return fmt.Errorf("bank: layer %q has shape %v, want C, H, W in range", h.Layers[i], s)
+		}
+	}
+	return nil
+}
+
 // Bank is a header and its vectors (N x D, row-major).
 type Bank struct {
 	Header
@@ -113,8 +156,13 @@ func Decode(data []byte) (*Bank, error) {
 		return nil, fmt.Errorf("bank: header: %w", err)
 	}
 	raw := body[16+hlen:]
-	if b.N < 0 || b.D <= 0 || len(raw) != 4*b.N*b.D {
+	// N x D from the header is checked by division, so that no product
+	// can overflow past the length check.
+	if b.N < 0 || b.D <= 0 || b.D > maxDim || len(raw)%(4*b.D) != 0 || b.N != len(raw)/(4*b.D) {
 		return nil, fmt.Errorf("bank: %d bytes of vectors for %d x %d", len(raw), b.N, b.D)
+	}
+	if err := b.Header.Validate(); err != nil {
+		return nil, err
 	}
 	b.Vectors = make([]float32, b.N*b.D)
 	for i := range b.Vectors {

@@ -1,6 +1,10 @@
 package bank
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,11 +15,69 @@ import (
 )
 
 func sample() *Bank {
+	e := embed.Default()
+	e.PretrainDim, e.TargetDim = 3, 3
 	return &Bank{
 		Header: Header{ModelSHA256: "abc", ModelName: "m.onnx", Layers: []string{"layer2", "layer3"},
-			Prep: imageprep.ImageNet(), Embed: embed.Default(), GridH: 2, GridW: 2, K: 1, Sigma: 4,
+			LayerShapes: [][]int{{8, 2, 2}, {16, 1, 1}},
+			Prep:        imageprep.ImageNet(), Embed: e, GridH: 2, GridW: 2, K: 1, Sigma: 4,
 			Threshold: 1.5, N: 2, D: 3},
 		Vectors: []float32{1, 2, 3, 4, 5, 6},
+	}
+}
+
+// craft makes bank bytes with any header and vector bytes, checksummed,
+// as a hostile file would be.
+func craft(t *testing.T, h Header, raw []byte) []byte {
+	t.Helper()
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(magic)
+	binary.Write(&buf, binary.LittleEndian, uint32(version))
+	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(hdr)
+	buf.Write(raw)
+	sum := sha256.Sum256(buf.Bytes())
+	return append(buf.Bytes(), sum[:]...)
+}
+
+// TestHostileHeaders: a header that would make scoring panic, hang, run
+// out of memory or score silently wrong is refused on reading, naming the
+// field.
+func TestHostileHeaders(t *testing.T) {
+	raw := make([]byte, 4*2*3)
+	for name, tc := range map[string]struct {
+		edit func(h *Header)
+		want string
+	}{
+		"n*d overflows":    {func(h *Header) { h.N, h.D = 1 << 61, 8 }, "bytes of vectors"},
+		"huge d":           {func(h *Header) { h.N, h.D = 0, 1<<20 }, "bytes of vectors"},
+		"patch size 0":     {func(h *Header) { h.Embed.PatchSize = 0 }, "patch size"},
+		"patch size 2":     {func(h *Header) { h.Embed.PatchSize = 2 }, "patch size"},
+		"huge sigma":       {func(h *Header) { h.Sigma = 1e9 }, "sigma"},
+		"std 0":            {func(h *Header) { h.Prep.Std[1] = 0 }, "std"},
+		"model path":       {func(h *Header) { h.ModelName = "/dev/zero" }, "model_name"},
+		"model up":         {func(h *Header) { h.ModelName = "../weights/x.onnx" }, "model_name"},
+		"negative thresh":  {func(h *Header) { h.Threshold = -1 }, "threshold"},
+		"k 0":              {func(h *Header) { h.K = 0 }, "k = 0"},
+		"k over n":         {func(h *Header) { h.K = 3 }, "k = 3"},
+		"grid 0":           {func(h *Header) { h.GridW = 0 }, "patch grid"},
+		"d is not target":  {func(h *Header) { h.Embed.TargetDim = 4 }, "target dimension"},
+		"shapes missing":   {func(h *Header) { h.LayerShapes = nil }, "shapes"},
+		"shape of 2 sizes": {func(h *Header) { h.LayerShapes[0] = []int{8, 2} }, "layer \"layer2\""},
+	} {
+		h := sample().Header
+		h.LayerShapes = [][]int{{8, 2, 2}, {16, 1, 1}}
+		tc.edit(&h)
+		if _, err := Decode(craft(t, h, raw)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
+		}
+	}
+	if _, err := Decode(craft(t, sample().Header, raw)); err != nil {
+		t.Errorf("the valid header: %v", err)
 	}
 }
 
