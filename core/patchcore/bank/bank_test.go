@@ -53,7 +53,7 @@ func TestHostileHeaders(t *testing.T) {
 		edit func(h *Header)
 		want string
 	}{
-		"n*d overflows":    {func(h *Header) { h.N, h.D = 1 << 61, 8 }, "bytes of vectors"},
+		"n*d overflows":    {func(h *Header) { h.N, h.D = 1<<61, 8 }, "bytes of vectors"},
 		"huge d":           {func(h *Header) { h.N, h.D = 0, 1<<20 }, "bytes of vectors"},
 		"patch size 0":     {func(h *Header) { h.Embed.PatchSize = 0 }, "patch size"},
 		"patch size 2":     {func(h *Header) { h.Embed.PatchSize = 2 }, "patch size"},
