@@ -35,7 +35,10 @@ func TestMatchesTorchvision(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := c.Tensor(img)
+		got, err := c.Tensor(img)
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := x[i*n : (i+1)*n]
 		var worst, sum float64
 		for j := range want {

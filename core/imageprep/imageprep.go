@@ -146,8 +146,29 @@ func (c Config) Prepare(img image.Image) *image.RGBA {
 }
 
 // Tensor prepares an image and returns it as 3 x H x W normalised floats.
-func (c Config) Tensor(img image.Image) []float32 {
-	return c.Normalize(c.Prepare(img))
+func (c Config) Tensor(img image.Image) ([]float32, error) {
+	if err := c.Check(img.Bounds()); err != nil {
+		return nil, err
+	}
+	return c.Normalize(c.Prepare(img)), nil
+}
+
+// Check reports an image that Prepare would blow up past MaxPixels: the
+// short side is resized to Resize, so a 1 x 100,000 strip would become
+// 256 x 25.6 million pixels.
+func (c Config) Check(r image.Rectangle) error {
+	w, h := int64(r.Dx()), int64(r.Dy())
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("imageprep: image is empty (%dx%d)", w, h)
+	}
+	if c.Resize > 0 {
+		short := min(w, h)
+		w, h = w*int64(c.Resize)/short, h*int64(c.Resize)/short
+	}
+	if w*h > MaxPixels {
+		return fmt.Errorf("imageprep: a %dx%d image resized to %d on its short side is %dx%d pixels, over the limit of %d", r.Dx(), r.Dy(), c.Resize, w, h, MaxPixels)
+	}
+	return nil
 }
 
 // Normalize converts an RGB image to 3 x H x W floats, (v/255-mean)/std.

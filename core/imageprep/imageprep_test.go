@@ -66,7 +66,10 @@ func TestPrepareShapes(t *testing.T) {
 	for i := 0; i < len(nrgba.Pix); i += 4 {
 		nrgba.Pix[i], nrgba.Pix[i+1], nrgba.Pix[i+2], nrgba.Pix[i+3] = 10, 20, 30, 0
 	}
-	x := c.Tensor(nrgba)
+	x, err := c.Tensor(nrgba)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(x) != 3*224*224 {
 		t.Fatalf("tensor length %d", len(x))
 	}
@@ -134,6 +137,18 @@ func TestDecodeRefusesHugeImages(t *testing.T) {
 	}
 	if _, err := DecodeMax(hugePNG(t, 100, 100), 99*100); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Errorf("limit of 9,900 pixels for 10,000: error %v", err)
+	}
+}
+
+// TestCheckRefusesBlowUps: a strip that resizing would make gigapixels
+// is refused before any buffer is made.
+func TestCheckRefusesBlowUps(t *testing.T) {
+	c := ImageNet()
+	if _, err := c.Tensor(image.NewGray(image.Rect(0, 0, 1, 100000))); err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("1x100000 strip: error %v", err)
+	}
+	if err := c.Check(image.Rect(0, 0, 500, 1250)); err != nil {
+		t.Errorf("a 500x1250 strip: %v", err)
 	}
 }
 

@@ -86,8 +86,12 @@ func (d *Detector) Predict(imgs []image.Image) ([]*Result, error) {
 	batch := 8
 	for i := 0; i < len(imgs); i += batch {
 		var prepared [][]float32
-		for _, img := range imgs[i:min(i+batch, len(imgs))] {
-			prepared = append(prepared, b.Prep.Tensor(img))
+		for j, img := range imgs[i:min(i+batch, len(imgs))] {
+			t, err := b.Prep.Tensor(img)
+			if err != nil {
+				return nil, fmt.Errorf("patchcore: image %d: %w", i+j+1, err)
+			}
+			prepared = append(prepared, t)
 		}
 		ps, h, w, err := d.x.patches(prepared, b.Embed, &d.timings)
 		if err != nil {

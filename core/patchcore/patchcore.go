@@ -156,7 +156,11 @@ func (x *Extractor) patches(batch [][]float32, cfg embed.Config, t *Timings) ([]
 func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config) ([][]float32, int, int, error) {
 	batch := make([][]float32, len(imgs))
 	for i, img := range imgs {
-		batch[i] = x.Prep.Tensor(img)
+		t, err := x.Prep.Tensor(img)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		batch[i] = t
 	}
 	var t Timings
 	return x.patches(batch, cfg, &t)
@@ -369,12 +373,16 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 	for _, im := range images {
 		img, err := im.Load()
 		count++
+		var t []float32
+		if err == nil {
+			t, err = x.Prep.Tensor(img)
+		}
 		if err != nil {
 			*fails = append(*fails, Failure{im.Name, err})
 			done(count)
 			continue
 		}
-		pending = append(pending, x.Prep.Tensor(img))
+		pending = append(pending, t)
 		if len(pending) == batch {
 			if err := flush(); err != nil {
 				return err

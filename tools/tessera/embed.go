@@ -121,7 +121,11 @@ func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, ba
 			if err != nil {
 				return nil, err
 			}
-			x = append(x, prep.Tensor(img)...)
+			t, err := prep.Tensor(img)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			x = append(x, t...)
 		}
 		feats, err := e.Run(x, []int{end - start, 3, h, w})
 		if err != nil {
