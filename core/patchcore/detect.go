@@ -1,6 +1,7 @@
 package patchcore
 
 import (
+	"math"
 	"fmt"
 	"image"
 	"time"
@@ -163,6 +164,9 @@ func (d *Detector) score(patches []float32, withMap bool) (*Result, error) {
 		}
 		r.PatchScores[i] = s / float32(b.K)
 		r.Score = max(r.Score, float64(r.PatchScores[i]))
+	}
+	if math.IsNaN(r.Score) || math.IsInf(r.Score, 0) {
+		return nil, fmt.Errorf("patchcore: the image's score is %g: its pixels or the bank hold values that are not finite", r.Score)
 	}
 	r.IsAnomalous = b.Threshold > 0 && r.Score > b.Threshold
 	if withMap {

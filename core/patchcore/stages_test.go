@@ -1,11 +1,14 @@
 package patchcore_test
 
 import (
+	"image"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tessera/tessera/core/dataset"
+	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/internal/shared"
 )
@@ -90,6 +93,30 @@ func TestStagesMatchFit(t *testing.T) {
 	}
 	if got.Threshold != want.Threshold || got.ThresholdRule != want.ThresholdRule {
 		t.Errorf("threshold %g (%s), Fit's %g (%s)", got.Threshold, got.ThresholdRule, want.Threshold, want.ThresholdRule)
+	}
+
+	// A bank of infinities scores every image Inf, or cannot be indexed:
+	// an error either way, not a score.
+	inf := *got
+	inf.Vectors = make([]float32, len(got.Vectors))
+	for i := range inf.Vectors {
+		inf.Vectors[i] = float32(math.Inf(1))
+	}
+	for _, mode := range []patchcore.Search{patchcore.SearchBrute, patchcore.SearchExact} {
+		det, err := patchcore.NewDetector(x, &inf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := det.SetSearch(mode); err != nil {
+			t.Fatal(err)
+		}
+		img, err := imageprep.Open(paths[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := det.Predict([]image.Image{img}); err == nil || !strings.Contains(err.Error(), "finite") {
+			t.Errorf("%s search on a bank of infinities: error %v", mode, err)
+		}
 	}
 
 	// Features that do not add up are refused before the coreset runs.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,6 +52,35 @@ func TestFitPredictEval(t *testing.T) {
 	}
 	if st, err := os.Stat(preds[2].Heatmap); err != nil || st.Size() == 0 {
 		t.Errorf("heatmap %q: %v", preds[2].Heatmap, err)
+	}
+
+	// Hostile images each get their own error and leave the others'
+	// results whole: a 1 x 100,000 strip (which resizing would make 26 GB)
+	// and an image of the same folder and file name as another, whose
+	// heatmap must not overwrite the first's.
+	strip := filepath.Join(dir, "strip.png")
+	if f, err := os.Create(strip); err == nil {
+		png.Encode(f, image.NewGray(image.Rect(0, 0, 1, 100000)))
+		f.Close()
+	}
+	twin := filepath.Join(dir, "elsewhere", "good", filepath.Base(goods[0]))
+	os.MkdirAll(filepath.Dir(twin), 0o755)
+	src, _ := os.ReadFile(goods[1])
+	os.WriteFile(twin, src, 0o644)
+	out.Reset()
+	err = run([]string{"predict", "--weights", weights, "--bank", bankPath, "--heatmaps", heat, goods[0], strip, twin}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 images failed") {
+		t.Errorf("predict with a strip: %v", err)
+	}
+	var hostile []prediction
+	if err := json.Unmarshal(out.Bytes(), &hostile); err != nil {
+		t.Fatalf("predict output: %v\n%s", err, out.String())
+	}
+	if len(hostile) != 3 || !strings.Contains(hostile[1].Error, "over the limit") || hostile[0].Error != "" || hostile[2].Error != "" {
+		t.Fatalf("predictions %+v", hostile)
+	}
+	if hostile[0].Heatmap == hostile[2].Heatmap {
+		t.Errorf("two images wrote one heatmap, %s", hostile[0].Heatmap)
 	}
 
 	// The WebGPU backend (lavapipe here) scores as the CPU does.

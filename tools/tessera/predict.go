@@ -59,6 +59,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	var out []prediction
 	failed := 0
+	used := map[string]bool{} // heatmap names written so far
 	for _, p := range fs.Args() {
 		pr := prediction{Image: p}
 		img, err := imageprep.Open(p)
@@ -68,7 +69,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 				r := rs[0]
 				pr.Score, pr.Threshold, pr.IsAnomalous = r.Score, r.Threshold, r.IsAnomalous
 				if *heatmaps != "" {
-					pr.Heatmap, err = writeHeatmap(*heatmaps, p, b.Prep.Prepare(img), r)
+					pr.Heatmap, err = writeHeatmap(*heatmaps, p, b.Prep.Prepare(img), r, used)
 				}
 			}
 		}
@@ -106,11 +107,17 @@ func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
 
 // writeHeatmap saves the anomaly map over the prepared image, on the
 // colour scale of segment.HotAt.
-func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Result) (string, error) {
+// used holds the names written in this run: two images whose folder and
+// file names agree get _2, _3... rather than overwriting each other.
+func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Result, used map[string]bool) (string, error) {
 	hi := segment.HotAt(r.Threshold, r.Map)
 	// The parent folder keeps test/good/000.png and test/crack/000.png apart.
 	stem := filepath.Base(filepath.Dir(imagePath)) + "_" + strings.TrimSuffix(filepath.Base(imagePath), filepath.Ext(imagePath))
 	p := filepath.Join(dir, stem+"_heatmap.png")
+	for n := 2; used[p]; n++ {
+		p = filepath.Join(dir, fmt.Sprintf("%s_%d_heatmap.png", stem, n))
+	}
+	used[p] = true
 	f, err := os.Create(p)
 	if err != nil {
 		return "", err

@@ -98,7 +98,7 @@ func Directions(x []float32, n, d int, mean []float32, m int, par sgemm.Parallel
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(t, true) {
-		return nil, fmt.Errorf("pca: the's eigen-decomposition did not converge")
+		return nil, fmt.Errorf("pca: the covariance's eigen-decomposition did not converge (are the vectors finite?)")
 	}
 	var v mat.Dense
 	eig.VectorsTo(&v) // columns, eigenvalues ascending
