@@ -1,9 +1,9 @@
 package patchcore
 
 import (
-	"math"
 	"fmt"
 	"image"
+	"math"
 	"time"
 
 	"github.com/tessera/tessera/core/compute"

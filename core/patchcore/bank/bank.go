@@ -25,6 +25,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore/coreset"
@@ -172,13 +173,21 @@ func Decode(data []byte) (*Bank, error) {
 }
 
 // WriteFile writes the bank to a temporary file beside path and renames it
-// into place, so an existing bank is never left half-written.
+// into place, so an existing bank is never left half-written. The file
+// gets the umask's permissions, as any new file; temporary files left by
+// an earlier write that crashed are removed first.
 func (b *Bank) WriteFile(path string) error {
 	data, err := b.Encode()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, s := range stale {
+		os.Remove(s)
+	}
+	name := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d-%d", base, os.Getpid(), time.Now().UnixNano()))
+	tmp, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return fmt.Errorf("bank: %w", err)
 	}

@@ -138,3 +138,30 @@ func TestFailedWriteKeepsOldBank(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+// TestWriteFileModeAndLeftovers: a bank gets the permissions any new file
+// gets under the umask (not 0600), and a temporary file that a crashed
+// write left is removed by the next write.
+func TestWriteFileModeAndLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "b.tbank")
+	crashed := filepath.Join(dir, ".b.tbank.tmp-1-1")
+	os.WriteFile(crashed, []byte("half a bank"), 0o600)
+	if err := sample().WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(crashed); !os.IsNotExist(err) {
+		t.Errorf("the crashed write's temporary file is still there (%v)", err)
+	}
+	probe := filepath.Join(dir, "probe")
+	f, err := os.OpenFile(probe, os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	want, _ := os.Stat(probe)
+	got, _ := os.Stat(p)
+	if got.Mode().Perm() != want.Mode().Perm() {
+		t.Errorf("bank written %v, a new file under this umask is %v", got.Mode().Perm(), want.Mode().Perm())
+	}
+}
