@@ -36,6 +36,12 @@ export interface CreateOptions {
    * fuses; `'off'` runs the portable scalar kernels. Scores agree within 1e-5.
    */
   simd?: 'auto' | 'relaxed' | 'simd128' | 'off';
+  /**
+   * Engines (Web Workers, one Go instance each) on the CPU backend: the
+   * backbone of a fit, its held-out scoring and predictions made together
+   * run across them. Default: one per core, up to 4. On WebGPU there is one.
+   */
+  workers?: number;
   /** The model's name as recorded in banks (default: the URL's or file's last part). */
   name?: string;
   /** Where the worker script is, when it is served from somewhere other than beside tessera.js. */
@@ -53,6 +59,8 @@ export interface EngineInfo {
   input: [number, number, number];
   /** Work per image, in GFLOP. */
   gflops: number;
+  /** Engines running (see `CreateOptions.workers`). */
+  workers?: number;
 }
 
 export interface Progress {
@@ -73,6 +81,13 @@ export interface FitOptions {
   dim?: number;
   /** Fraction of the good images held out to set the threshold (default 0.1). */
   holdout?: number;
+  /** Quantile of the held-out images' scores taken as the threshold (default 0.99). */
+  quantile?: number;
+  /**
+   * The decision threshold set by hand. Without it the threshold comes from
+   * the held-out images, and a fit that holds none out is an error.
+   */
+  threshold?: number;
 }
 
 export interface FitTimings {
@@ -137,14 +152,21 @@ export declare class Tessera {
   bank?: FitResult | BankInfo;
   /** The backend that runs now (`info.backend`). */
   readonly backend: string | undefined;
+  /** Engines running: one per Web Worker. */
+  readonly workers: number;
+  /** Each engine's wasm memory in bytes, as of its last reply: what the pool costs. */
+  readonly memoryBytes: number[];
   /** Fits a memory bank on defect-free images. */
   fit(images: Iterable<ImageInput>, options?: FitOptions): Promise<FitResult>;
-  /** Scores one image against the bank. */
+  /** Scores one image against the bank, on the least busy engine: calls made together run side by side. */
   predict(image: ImageInput): Promise<Prediction>;
   /** The bank as `.tbank` bytes, the same format as the native CLI's. */
   saveBank(): Promise<Uint8Array<ArrayBuffer>>;
-  /** Times batch-1 forward passes of the backbone. */
-  benchBackbone(runs?: number): Promise<BenchResult>;
+  /**
+   * Times batch-1 forward passes of the backbone; with `allWorkers`, on every
+   * engine at once, adding `perWorkerMs` and `imagesPerSecond` (the pool's).
+   */
+  benchBackbone(runs?: number, options?: { allWorkers?: boolean }): Promise<BenchResult & { perWorkerMs?: number[]; imagesPerSecond?: number }>;
   /** Stops whatever runs now; the instance cannot be used afterwards. */
   cancel(): void;
 }

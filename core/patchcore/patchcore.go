@@ -39,6 +39,10 @@ type Config struct {
 	// Search is how the held-out images are scored (auto); not stored in
 	// the bank, since it does not change the scores.
 	Search Search
+	// Threshold, when above 0, is the decision threshold set by hand; else
+	// it comes from the held-out images, and a fit with none is an error
+	// (a threshold of 0 would flag nothing).
+	Threshold float64
 }
 
 // Default is the reference configuration with a 10% coreset.
@@ -72,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.Batch < 1 {
 		return fmt.Errorf("patchcore: batch of %d images, want at least 1", c.Batch)
+	}
+	if !(c.Threshold >= 0) || math.IsInf(c.Threshold, 0) {
+		return fmt.Errorf("patchcore: threshold %g is not a finite, non-negative score", c.Threshold)
 	}
 	return nil
 }
@@ -214,7 +221,10 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 	if err != nil {
 		return nil, rep, err
 	}
-	SetThreshold(b, nil, cfg.Quantile)
+	if len(hold) == 0 && cfg.Threshold == 0 {
+		return nil, rep, fmt.Errorf("patchcore: no image is held out to set the threshold (holdout %g of %d images): hold some out, or set a threshold by hand", cfg.Holdout, len(images))
+	}
+	var scores []float64
 	if len(hold) > 0 {
 		det, err := NewDetector(x, b)
 		if err != nil {
@@ -223,16 +233,18 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Ban
 		if err := det.SetSearch(cfg.Search); err != nil {
 			return nil, rep, err
 		}
-		scores, err := det.ScoreHeldOut(hold, cfg, &rep.Timings, &rep.Failures, func(done int) { progress("threshold", done, len(hold)) })
+		scores, err = det.ScoreHeldOut(hold, cfg, &rep.Timings, &rep.Failures, func(done int) { progress("threshold", done, len(hold)) })
 		if err != nil {
 			return nil, rep, err
 		}
 		for _, h := range hold {
 			rep.Holdout = append(rep.Holdout, h.Name)
 		}
-		SetThreshold(b, scores, cfg.Quantile)
 		rep.Timings.Search += det.timings.Search
 		rep.Detector = det
+	}
+	if err := SetThreshold(b, scores, cfg); err != nil {
+		return nil, rep, err
 	}
 	return b, rep, nil
 }
@@ -339,17 +351,22 @@ func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[
 	return scores, err
 }
 
-// SetThreshold sets the bank's threshold to the q-quantile of the held-out
-// images' scores, or says why there is none.
-func SetThreshold(b *bank.Bank, scores []float64, q float64) {
-	if len(scores) == 0 {
-		b.HoldoutScores, b.Threshold = nil, 0
-		b.ThresholdRule = "none: too few training images to hold any out; set a threshold by hand"
-		return
-	}
+// SetThreshold sets the bank's threshold: cfg.Threshold when it is set by
+// hand, else the cfg.Quantile of the held-out images' scores. With
+// neither there is no threshold to set, which is an error.
+func SetThreshold(b *bank.Bank, scores []float64, cfg Config) error {
 	b.HoldoutScores = append([]float64(nil), scores...)
-	b.Threshold = Quantile(scores, q)
-	b.ThresholdRule = fmt.Sprintf("quantile %g of the scores of %d held-out training images", q, len(scores))
+	switch {
+	case cfg.Threshold > 0:
+		b.Threshold = cfg.Threshold
+		b.ThresholdRule = fmt.Sprintf("set by hand to %g", cfg.Threshold)
+	case len(scores) > 0:
+		b.Threshold = Quantile(scores, cfg.Quantile)
+		b.ThresholdRule = fmt.Sprintf("quantile %g of the scores of %d held-out training images", cfg.Quantile, len(scores))
+	default:
+		return errors.New("patchcore: no held-out image could be scored to set the threshold: set one by hand")
+	}
+	return nil
 }
 
 // eachBatch loads, prepares and embeds images in batches, recording

@@ -87,7 +87,9 @@ func TestStagesMatchFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patchcore.SetThreshold(got, scores, cfg.Quantile)
+	if err := patchcore.SetThreshold(got, scores, cfg); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(got.Vectors, want.Vectors) || got.N != want.N || got.TrainImages != want.TrainImages {
 		t.Fatalf("bank from the steps: %d vectors from %d images; Fit's: %d from %d, or other vectors", got.N, got.TrainImages, want.N, want.TrainImages)
 	}
@@ -126,5 +128,33 @@ func TestStagesMatchFit(t *testing.T) {
 	}
 	if _, err := patchcore.NewBank(x, &patchcore.Features{}, cfg, &tm, nil); err == nil {
 		t.Error("no features: no error")
+	}
+}
+
+// TestThresholdNeverSilentlyZero: a fit that holds no image out has no
+// threshold to set, which is an error unless one is set by hand (a
+// threshold of 0 would flag nothing).
+func TestThresholdNeverSilentlyZero(t *testing.T) {
+	paths, err := dataset.TrainImages(shared.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	cfg := patchcore.Default()
+	cfg.Holdout = 0
+	if _, _, err := patchcore.Fit(x, images(paths[:4]), cfg, nil); err == nil || !strings.Contains(err.Error(), "set a threshold by hand") {
+		t.Errorf("holdout 0: error %v", err)
+	}
+	cfg.Threshold = 123
+	b, _, err := patchcore.Fit(x, images(paths[:4]), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Threshold != 123 || !strings.Contains(b.ThresholdRule, "by hand") {
+		t.Errorf("threshold %g (%s), want 123 set by hand", b.Threshold, b.ThresholdRule)
+	}
+	cfg.Threshold = math.NaN()
+	if _, _, err := patchcore.Fit(x, images(paths[:4]), cfg, nil); err == nil || !strings.Contains(err.Error(), "threshold NaN") {
+		t.Errorf("threshold NaN: error %v", err)
 	}
 }

@@ -12,13 +12,14 @@ import (
 
 // patchcoreFlags are the PatchCore settings fit and eval share.
 type patchcoreFlags struct {
-	coreset  float64
-	k        int
-	holdout  float64
-	quantile float64
-	seed     uint64
-	dim      int
-	search   string
+	coreset   float64
+	k         int
+	holdout   float64
+	quantile  float64
+	seed      uint64
+	dim       int
+	search    string
+	threshold float64
 }
 
 func (p *patchcoreFlags) register(fs *flag.FlagSet) {
@@ -30,6 +31,7 @@ func (p *patchcoreFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&p.seed, "seed", 0, "seed for the coreset's random projection and starting points")
 	fs.IntVar(&p.dim, "dim", d.Embed.TargetDim, "patch vector size (per-layer and final)")
 	fs.StringVar(&p.search, "search", string(patchcore.SearchAuto), searchUsage)
+	fs.Float64Var(&p.threshold, "threshold", 0, "decision threshold set by hand (default: from the held-out images)")
 }
 
 // searchUsage documents --search, shared by the commands that score.
@@ -41,6 +43,7 @@ func (p *patchcoreFlags) config() patchcore.Config {
 	c.K, c.Holdout, c.Quantile = p.k, p.holdout, p.quantile
 	c.Embed.PretrainDim, c.Embed.TargetDim = p.dim, p.dim
 	c.Search = patchcore.Search(p.search)
+	c.Threshold = p.threshold
 	return c
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,8 +36,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	backend := fs.String("backend", "auto", "compute backend: auto, webgpu, or cpu")
 	searchMode := fs.String("search", string(patchcore.SearchAuto), searchUsage)
 	heatmaps := fs.String("heatmaps", "", "folder to write <image>_heatmap.png overlays into")
+	threshold := fs.Float64("threshold", 0, "decision threshold instead of the bank's")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !(*threshold >= 0) || math.IsInf(*threshold, 0) {
+		return fmt.Errorf("predict: threshold %g is not a finite, non-negative score", *threshold)
 	}
 	if *bankPath == "" || fs.NArg() == 0 {
 		return errors.New("predict: give --bank BANK and one or more images")
@@ -44,6 +49,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	b, err := bank.ReadFile(*bankPath)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
+	}
+	if *threshold > 0 {
+		b.Threshold, b.ThresholdRule = *threshold, fmt.Sprintf("set by hand to %g", *threshold)
+	}
+	if b.Threshold == 0 {
+		fmt.Fprintf(stderr, "predict: the bank has no threshold (%s): every image passes; give --threshold\n", b.ThresholdRule)
 	}
 	det, err := detectorFor(b, modelFlags{model: *model, weightsDir: *weightsDir, backend: *backend, log: stderr})
 	if err != nil {

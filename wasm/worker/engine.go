@@ -154,6 +154,12 @@ func (e *engine) config(opts js.Value) patchcore.Config {
 	if h := opts.Get("holdout"); h.Type() == js.TypeNumber {
 		cfg.Holdout = h.Float()
 	}
+	if q := opts.Get("quantile"); q.Type() == js.TypeNumber {
+		cfg.Quantile = q.Float()
+	}
+	if t := opts.Get("threshold"); t.Type() == js.TypeNumber {
+		cfg.Threshold = t.Float()
+	}
 	return cfg
 }
 
@@ -191,6 +197,9 @@ func (e *engine) plan(args js.Value) (any, error) {
 		return nil, errors.New("patchcore: no training images")
 	}
 	train, hold := patchcore.HoldoutSplit(n, cfg.Holdout)
+	if len(hold) == 0 && cfg.Threshold == 0 {
+		return nil, fmt.Errorf("patchcore: no image is held out to set the threshold (holdout %g of %d images): hold some out, or set a threshold by hand", cfg.Holdout, n)
+	}
 	return map[string]any{"train": intList(train), "hold": intList(hold)}, nil
 }
 
@@ -326,7 +335,9 @@ func (e *engine) setThreshold(args js.Value) (any, error) {
 		scores[i] = list.Index(i).Float()
 	}
 	b := e.det.Bank()
-	patchcore.SetThreshold(b, scores, cfg.Quantile)
+	if err := patchcore.SetThreshold(b, scores, cfg); err != nil {
+		return nil, err
+	}
 	return bankSummary(b), nil
 }
 
