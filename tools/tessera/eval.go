@@ -29,19 +29,22 @@ type evalReport struct {
 	Search       string  `json:"search"`
 	// SearchWork is the share of brute force's exact distances the
 	// prediction's search computed (1 for brute force).
-	SearchWork float64         `json:"search_work"`
-	Threshold  float64         `json:"threshold"`
-	TestImages int             `json:"test_images"`
-	ImageAUROC float64         `json:"image_auroc"`
-	PixelAUROC float64         `json:"pixel_auroc"`
-	PRO        float64         `json:"pro"`
-	Fit        timingReport    `json:"fit"`
-	Predict    predictTiming   `json:"predict"`
-	Images     []evalImage     `json:"images"`
-	Failures   []string        `json:"failures,omitempty"`
-	imageROC   []metrics.Point // for the report
-	proCurve   []metrics.Point // for the report
-	examples   []example       // for the report
+	SearchWork float64 `json:"search_work"`
+	Threshold  float64 `json:"threshold"`
+	TestImages int     `json:"test_images"`
+	ImageAUROC float64 `json:"image_auroc"`
+	PixelAUROC float64 `json:"pixel_auroc"`
+	PRO        float64 `json:"pro"`
+	// PixelNote says why pixel AUROC and PRO are absent (0): a category
+	// without ground-truth masks still gets its image figures.
+	PixelNote string          `json:"pixel_note,omitempty"`
+	Fit       timingReport    `json:"fit"`
+	Predict   predictTiming   `json:"predict"`
+	Images    []evalImage     `json:"images"`
+	Failures  []string        `json:"failures,omitempty"`
+	imageROC  []metrics.Point // for the report
+	proCurve  []metrics.Point // for the report
+	examples  []example       // for the report
 }
 
 type timingReport struct {
@@ -179,13 +182,17 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		pix = append(pix, m...)
 		pixLabels = append(pixLabels, masks[i].Pix...)
 	}
-	if rep.PixelAUROC, err = metrics.AUROC(pix, pixLabels); err != nil {
-		return fmt.Errorf("eval: pixel AUROC: %w", err)
+	if !slices.Contains(pixLabels, true) {
+		rep.PixelNote = "no ground-truth mask marks a defect: pixel AUROC and PRO need masks (MVTec layout: ground_truth/<kind>/<name>_mask.png)"
+	} else {
+		if rep.PixelAUROC, err = metrics.AUROC(pix, pixLabels); err != nil {
+			return fmt.Errorf("eval: pixel AUROC: %w", err)
+		}
+		if rep.proCurve, err = metrics.PROCurve(maps, masks); err != nil {
+			return fmt.Errorf("eval: PRO: %w", err)
+		}
+		rep.PRO = metrics.Area(rep.proCurve, 0.3) / 0.3
 	}
-	if rep.proCurve, err = metrics.PROCurve(maps, masks); err != nil {
-		return fmt.Errorf("eval: PRO: %w", err)
-	}
-	rep.PRO = metrics.Area(rep.proCurve, 0.3) / 0.3
 	t := det.Timings()
 	slices.Sort(lat)
 	rep.Predict = predictTiming{MedianMS: median(lat)}
@@ -199,8 +206,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.Predict.SearchShare = t.Search.Seconds() / tot
 		rep.Predict.OtherShare = 1 - rep.Predict.BackboneShare - rep.Predict.EmbedShare - rep.Predict.SearchShare
 	}
-	fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f\n",
-		*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
+	if rep.PixelNote == "" {
+		fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f\n",
+			*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
+	} else {
+		fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f; no pixel metrics (%s)\n",
+			*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelNote)
+	}
 	fmt.Fprintf(stdout, "fit %d images in %.1fs (backbone %.1fs, embedding %.1fs, coreset %.1fs -> %d of %d patches, threshold scoring %.1fs); predict median %.1f ms/image (backbone %.0f%%, embedding %.0f%%, search %.0f%% [%s, %.2f%% of brute force's distances], map %.0f%%)\n",
 		rep.TrainImages, rep.Fit.TotalS, rep.Fit.BackboneS, rep.Fit.EmbedS, rep.Fit.CoresetS, rep.BankSize, rep.TrainPatches, rep.Fit.SearchS,
 		rep.Predict.MedianMS, 100*rep.Predict.BackboneShare, 100*rep.Predict.EmbedShare, 100*rep.Predict.SearchShare, rep.Search, 100*rep.SearchWork, 100*rep.Predict.OtherShare)

@@ -149,3 +149,32 @@ func TestFitPredictEval(t *testing.T) {
 		t.Errorf("report missing curves or heatmaps (%v)", err)
 	}
 }
+
+// TestEvalWithoutMasks: a category with no ground-truth masks gets its
+// image AUROC, and the report says why the pixel figures are absent.
+func TestEvalWithoutMasks(t *testing.T) {
+	cat := shared.Sample(t)
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	for _, sub := range []string{"train", "test"} {
+		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join(cat, sub))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jsonPath := filepath.Join(dir, "eval.json")
+	var out, errOut bytes.Buffer
+	if err := run([]string{"eval", "-q", "--weights", weights, "--data", dir, "--json", jsonPath}, &out, &errOut); err != nil {
+		t.Fatalf("eval without masks: %v\n%s", err, errOut.String())
+	}
+	var rep struct {
+		ImageAUROC float64 `json:"image_auroc"`
+		PixelNote  string  `json:"pixel_note"`
+	}
+	raw, _ := os.ReadFile(jsonPath)
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.ImageAUROC < 0.9 || !strings.Contains(rep.PixelNote, "mask") || !strings.Contains(out.String(), "no pixel metrics") {
+		t.Errorf("image AUROC %g, pixel note %q, output %q", rep.ImageAUROC, rep.PixelNote, out.String())
+	}
+}

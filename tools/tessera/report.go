@@ -31,8 +31,8 @@ figure img{width:224px;height:224px;image-rendering:pixelated}svg{background:#fa
 <tr><th>model</th><td>{{.R.Model}}</td></tr>
 <tr><th>memory bank</th><td>{{.R.BankSize}} of {{.R.TrainPatches}} patches ({{.R.Coreset}} coreset) from {{.R.TrainImages}} images</td></tr>
 <tr><th>image AUROC</th><td>{{printf "%.4f" .R.ImageAUROC}}</td></tr>
-<tr><th>pixel AUROC</th><td>{{printf "%.4f" .R.PixelAUROC}}</td></tr>
-<tr><th>PRO (FPR &le; 0.3)</th><td>{{printf "%.4f" .R.PRO}}</td></tr>
+{{if .R.PixelNote}}<tr><th>pixel AUROC, PRO</th><td>{{.R.PixelNote}}</td></tr>{{else}}<tr><th>pixel AUROC</th><td>{{printf "%.4f" .R.PixelAUROC}}</td></tr>
+<tr><th>PRO (FPR &le; 0.3)</th><td>{{printf "%.4f" .R.PRO}}</td></tr>{{end}}
 <tr><th>threshold</th><td>{{printf "%.4g" .R.Threshold}}</td></tr>
 <tr><th>fit</th><td>{{printf "%.1f" .R.Fit.TotalS}} s (backbone {{printf "%.1f" .R.Fit.BackboneS}} s, embedding {{printf "%.1f" .R.Fit.EmbedS}} s, coreset {{printf "%.1f" .R.Fit.CoresetS}} s)</td></tr>
 <tr><th>predict</th><td>median {{printf "%.1f" .R.Predict.MedianMS}} ms/image</td></tr>
