@@ -90,6 +90,49 @@ func runNode(t *testing.T, out any, script string, args ...string) {
 	}
 }
 
+// sampleLists writes the shipped sample's training images and its first n
+// test images (all when n <= 0) into dir as lists, one path a line, for
+// the browser scripts, and returns the lists and the test images.
+func sampleLists(t *testing.T, dir string, n int) (trainList, testList string, test []dataset.Sample) {
+	t.Helper()
+	cat := shared.Sample(t)
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test, err = dataset.Test(cat); err != nil {
+		t.Fatal(err)
+	}
+	if n > 0 {
+		test = test[:min(n, len(test))]
+	}
+	var paths []string
+	for _, s := range test {
+		paths = append(paths, s.Path)
+	}
+	trainList, testList = filepath.Join(dir, "train.txt"), filepath.Join(dir, "test.txt")
+	if err := os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testList, []byte(strings.Join(paths, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return trainList, testList, test
+}
+
+// serveHTTP serves h on a loopback port until the test ends.
+func serveHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/"
+}
+
 // checkAUROC fails the test when the image AUROC of scores is below 0.9.
 func checkAUROC(t *testing.T, where string, scores []float32, labels []bool) {
 	t.Helper()
@@ -113,41 +156,21 @@ func TestBrowserEndToEnd(t *testing.T) {
 		need(t, err, "the browser build (make site)")
 	}
 
-	cat := shared.Sample(t)
 	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
-	train, err := dataset.TrainImages(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := dataset.Test(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	// Screenshots and the browser's banks are kept as artifacts in out/e2e
 	// (git-ignored), or where TESSERA_E2E_OUT says.
 	out := os.Getenv("TESSERA_E2E_OUT")
 	if out == "" {
 		out, _ = filepath.Abs(filepath.Join("out", "e2e"))
 	}
+	trainList, testList, test := sampleLists(t, t.TempDir(), 0)
 	var testPaths []string
 	var labels []bool
 	for _, s := range test {
 		testPaths = append(testPaths, s.Path)
 		labels = append(labels, s.Label)
 	}
-	trainList, testList := filepath.Join(dir, "train.txt"), filepath.Join(dir, "test.txt")
-	os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644)
-	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: newServer("site", weights)}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/"
+	url := serveHTTP(t, newServer("site", weights))
 
 	for _, backend := range []string{"cpu"} {
 		t.Run(backend, func(t *testing.T) {
@@ -231,31 +254,9 @@ func TestBrowserPool(t *testing.T) {
 	needBrowser(t)
 	_, err := os.Stat(filepath.Join("site", "tessera.wasm"))
 	need(t, err, "the browser build (make site)")
-	cat := shared.Sample(t)
 	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
-	train, err := dataset.TrainImages(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := dataset.Test(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var testPaths []string
-	for _, s := range test[:6] {
-		testPaths = append(testPaths, s.Path)
-	}
-	dir := t.TempDir()
-	trainList, testList := filepath.Join(dir, "train.txt"), filepath.Join(dir, "test.txt")
-	os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644)
-	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: newServer("site", weights)}
-	go srv.Serve(ln)
-	defer srv.Close()
+	trainList, testList, test := sampleLists(t, t.TempDir(), 6)
+	url := serveHTTP(t, newServer("site", weights))
 
 	type run struct {
 		Workers         int
@@ -274,7 +275,7 @@ func TestBrowserPool(t *testing.T) {
 		Logs  []string
 		Runs  map[string]run
 	}
-	runNode(t, &r, "pool.mjs", "http://"+ln.Addr().String()+"/", "2", trainList, testList)
+	runNode(t, &r, "pool.mjs", url, "2", trainList, testList)
 	if r.Error != "" {
 		t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
 	}
@@ -290,12 +291,12 @@ func TestBrowserPool(t *testing.T) {
 		t.Errorf("pool bank: %d vectors from %d images, threshold %g; one engine: %d from %d, %g",
 			pool.BankSize, pool.TrainImages, pool.Threshold, one.BankSize, one.TrainImages, one.Threshold)
 	}
-	if len(pool.Scores) != len(testPaths) || len(one.Scores) != len(testPaths) {
-		t.Fatalf("%d and %d scores for %d images", len(one.Scores), len(pool.Scores), len(testPaths))
+	if len(pool.Scores) != len(test) || len(one.Scores) != len(test) {
+		t.Fatalf("%d and %d scores for %d images", len(one.Scores), len(pool.Scores), len(test))
 	}
 	for i := range one.Scores {
 		if pool.Scores[i] != one.Scores[i] {
-			t.Errorf("%s: the pool scores %g, one engine %g", testPaths[i], pool.Scores[i], one.Scores[i])
+			t.Errorf("%s: the pool scores %g, one engine %g", test[i].Path, pool.Scores[i], one.Scores[i])
 		}
 	}
 }

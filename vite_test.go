@@ -2,15 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/internal/shared"
 )
 
@@ -76,30 +73,8 @@ func TestViteExample(t *testing.T) {
 		t.Fatalf("the build emitted wasm files %v, want the engine", wasm)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(filepath.Join(app, "dist")))}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	cat := shared.Sample(t)
-	train, err := dataset.TrainImages(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := dataset.Test(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var testPaths []string
-	for _, s := range test {
-		testPaths = append(testPaths, s.Path)
-	}
-	trainList, testList := filepath.Join(scratch, "train.txt"), filepath.Join(scratch, "test.txt")
-	os.WriteFile(trainList, []byte(strings.Join(train, "\n")), 0o644)
-	os.WriteFile(testList, []byte(strings.Join(testPaths, "\n")), 0o644)
+	url := serveHTTP(t, http.FileServer(http.Dir(filepath.Join(app, "dist"))))
+	trainList, testList, test := sampleLists(t, scratch, 0)
 	out, _ := filepath.Abs(filepath.Join("out", "e2e"))
 	os.MkdirAll(out, 0o755)
 	var r struct {
@@ -113,7 +88,7 @@ func TestViteExample(t *testing.T) {
 			Anomalous bool    `json:"anomalous"`
 		} `json:"results"`
 	}
-	runNode(t, &r, "vite.mjs", "http://"+ln.Addr().String()+"/", trainList, testList, filepath.Join(out, "vite-example.png"))
+	runNode(t, &r, "vite.mjs", url, trainList, testList, filepath.Join(out, "vite-example.png"))
 	if r.Error != "" {
 		t.Fatalf("in the Vite app: %s\nlogs: %v", r.Error, r.Logs)
 	}
