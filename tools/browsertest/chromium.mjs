@@ -17,3 +17,26 @@ export function watch(page, logs) {
   page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
   page.on('requestfailed', (r) => logs.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
 }
+
+// runInPage is the frame of the JS API scripts: it opens url in a new
+// headless Chromium, waits for window.Tessera, merges what fn(page)
+// returns into the output and prints it as JSON; on a failure the output
+// is {error, logs}.
+export async function runInPage(url, { webgpu = false } = {}, fn) {
+  const browser = await launch({ webgpu });
+  const out = {};
+  const logs = [];
+  try {
+    const page = await browser.newPage();
+    watch(page, logs);
+    await page.goto(url);
+    await page.waitForFunction(() => window.Tessera);
+    Object.assign(out, await fn(page));
+  } catch (e) {
+    out.error = String(e.stack || e);
+    out.logs = logs;
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(out));
+}

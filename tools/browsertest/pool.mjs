@@ -4,20 +4,13 @@
 // same scores. Reports the times and each engine's wasm memory.
 // usage: node pool.mjs URL WORKERS TRAIN_LIST TEST_LIST ; prints JSON.
 import fs from 'node:fs';
-import { launch, watch } from './chromium.mjs';
+import { runInPage } from './chromium.mjs';
 
 const [url, workers, trainList, testList] = process.argv.slice(2);
 const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
 const b64 = (p) => fs.readFileSync(p).toString('base64');
-const browser = await launch();
-const out = {};
-const logs = [];
-try {
-  const page = await browser.newPage();
-  watch(page, logs);
-  await page.goto(url);
-  await page.waitForFunction(() => window.Tessera);
-  Object.assign(out, await page.evaluate(async ({ workers, train, test }) => {
+await runInPage(url, { webgpu: false }, async (page) => {
+  return page.evaluate(async ({ workers, train, test }) => {
     const file = (s, i) => new File([Uint8Array.from(atob(s), (c) => c.charCodeAt(0))], `image ${i}.jpg`);
     const trainFiles = train.map(file), testFiles = test.map(file);
     const runs = {};
@@ -39,11 +32,5 @@ try {
       t.cancel();
     }
     return { runs };
-  }, { workers: Number(workers), train: lines(trainList).map(b64), test: lines(testList).map(b64) }));
-} catch (e) {
-  out.error = String(e.stack || e);
-  out.logs = logs;
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(out));
+  }, { workers: Number(workers), train: lines(trainList).map(b64), test: lines(testList).map(b64) });
+});

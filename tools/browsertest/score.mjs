@@ -3,19 +3,12 @@
 // machines without a GPU), so the scores can be set against another run's.
 // usage: node score.mjs URL BANK BACKEND SIMD IMAGE... ; prints JSON.
 import fs from 'node:fs';
-import { launch, watch } from './chromium.mjs';
+import { runInPage } from './chromium.mjs';
 
 const [url, bankPath, backend, simd, ...images] = process.argv.slice(2);
-const browser = await launch({ webgpu: true });
-const out = {};
-const logs = [];
-try {
-  const page = await browser.newPage();
-  watch(page, logs);
-  await page.goto(url);
-  await page.waitForFunction(() => window.Tessera);
+await runInPage(url, { webgpu: true }, async (page) => {
   const b64 = (p) => fs.readFileSync(p).toString('base64');
-  Object.assign(out, await page.evaluate(async ({ bank, images, backend, simd }) => {
+  return page.evaluate(async ({ bank, images, backend, simd }) => {
     const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
     const t = await window.Tessera.loadBank(bytes(bank), { model: 'weights/mobilenetv2-layer3.onnx', backend, simd });
     const scores = [], ms = [];
@@ -26,11 +19,5 @@ try {
     }
     t.cancel();
     return { engine: t.backend, scores, ms };
-  }, { bank: b64(bankPath), images: images.map(b64), backend, simd }));
-} catch (e) {
-  out.error = String(e.stack || e);
-  out.logs = logs;
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(out));
+  }, { bank: b64(bankPath), images: images.map(b64), backend, simd });
+});
