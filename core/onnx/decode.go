@@ -36,6 +36,9 @@ func Decode(b []byte) (g *Graph, err error) {
 			g, err = nil, fmt.Errorf("corrupt model: %v", r)
 		}
 	}()
+	if err := checkSizes(b); err != nil {
+		return nil, err
+	}
 	rec := newRecorder()
 	m := onnxgo.NewModel(rec)
 	if err := m.UnmarshalBinary(b); err != nil {
