@@ -3,6 +3,7 @@ package backbone
 import (
 	"errors"
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"time"
 
 	"github.com/tessera/tessera/core/compute"
@@ -116,7 +117,9 @@ func (e *Executor) Model() *Model { return e.m }
 // x being N x C x H x W row-major float32.
 // A device failure moves the executor to its fallback, if it has one, and
 // the batch runs again there.
-func (e *Executor) Run(x []float32, shape []int) ([]Feature, error) {
+func (e *Executor) Run(x []float32, shape []int) (_ []Feature, err error) {
+	// An operator that panics (on a helper goroutine too) fails the pass.
+	defer func() { panics.Error(recover(), "backbone", &err) }()
 	feats, err := e.run(x, shape, nil)
 	if err != nil && e.Failover(err) == nil {
 		return e.run(x, shape, nil)

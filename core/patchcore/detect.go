@@ -2,6 +2,7 @@ package patchcore
 
 import (
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"image"
 	"math"
 	"time"
@@ -81,7 +82,8 @@ func (d *Detector) Bank() *bank.Bank { return d.bank }
 func (d *Detector) Timings() Timings { return d.timings }
 
 // Predict scores images, one anomaly map each.
-func (d *Detector) Predict(imgs []image.Image) ([]*Result, error) {
+func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
+	defer func() { panics.Error(recover(), "patchcore: predict", &err) }()
 	var out []*Result
 	b := d.bank
 	batch := 8

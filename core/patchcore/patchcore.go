@@ -9,6 +9,7 @@ package patchcore
 import (
 	"errors"
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"image"
 	"math"
 	"sort"
@@ -197,8 +198,9 @@ type FitReport struct {
 // browser's worker pool) runs the same steps itself.
 // The report is never nil, so that its failures can be read whatever
 // happened.
-func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (*bank.Bank, *FitReport, error) {
+func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (_ *bank.Bank, _ *FitReport, err error) {
 	rep := &FitReport{}
+	defer func() { panics.Error(recover(), "patchcore: fit", &err) }()
 	if err := cfg.Validate(); err != nil {
 		return nil, rep, err
 	}
@@ -260,9 +262,10 @@ type Features struct {
 // Embed runs training images through the backbone and the embedding.
 // Images that fail to load are added to fails and skipped; progress is
 // told how many images are done.
-func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (*Features, error) {
+func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (_ *Features, err error) {
+	defer func() { panics.Error(recover(), "patchcore: embed", &err) }()
 	f := &Features{}
-	err := x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int) {
+	err = x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int) {
 		// Room for every image at once: growing by appends would need up
 		// to twice the features' memory, which wasm never gives back.
 		if f.Vectors == nil && len(ps) > 0 {
@@ -279,7 +282,8 @@ func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failu
 
 // NewBank chooses the coreset of the features' patches (greedy k-center,
 // cfg.Coreset) and makes a bank of it, with no threshold yet.
-func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progress) (*bank.Bank, error) {
+func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progress) (_ *bank.Bank, err error) {
+	defer func() { panics.Error(recover(), "patchcore: coreset", &err) }()
 	d := cfg.Embed.TargetDim
 	if f.Images == 0 {
 		return nil, errors.New("patchcore: no training image could be read")
@@ -332,10 +336,11 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 // ScoreHeldOut scores held-out training images against the detector's
 // bank, without maps: the scores SetThreshold takes. Images that fail to
 // load are added to fails and skipped.
-func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) ([]float64, error) {
+func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (_ []float64, err error) {
+	defer func() { panics.Error(recover(), "patchcore: threshold scoring", &err) }()
 	var scores []float64
 	var scoreErr error
-	err := d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int) {
+	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int) {
 		for _, p := range ps {
 			r, err := d.score(p, false)
 			if err != nil {

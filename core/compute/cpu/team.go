@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/tessera/tessera/core/internal/panics"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -26,10 +27,11 @@ type workPool struct {
 }
 
 type job struct {
-	n    int64
-	f    func(int)
-	next atomic.Int64 // next task index to claim
-	done atomic.Int64 // tasks finished
+	n      int64
+	f      func(int)
+	next   atomic.Int64 // next task index to claim
+	done   atomic.Int64 // tasks finished
+	caught panics.Catcher
 }
 
 func newWorkPool(workers int) *workPool {
@@ -64,6 +66,9 @@ func (p *workPool) For(n int, f func(int)) {
 	for j.done.Load() < j.n {
 		runtime.Gosched()
 	}
+	// A task that panicked, on a helper or here, panics the caller now
+	// that no helper is still in the loop.
+	j.caught.Raise()
 }
 
 func (j *job) run() {
@@ -72,9 +77,16 @@ func (j *job) run() {
 		if i >= j.n {
 			return
 		}
-		j.f(int(i))
+		j.call(int(i))
 		j.done.Add(1)
 	}
+}
+
+// call runs one task, keeping a panic for For to raise: on a helper it
+// would end the process.
+func (j *job) call(i int) {
+	defer j.caught.Guard()
+	j.f(i)
 }
 
 func (p *workPool) help() {

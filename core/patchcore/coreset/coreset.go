@@ -13,6 +13,7 @@ package coreset
 import (
 	"cmp"
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -424,14 +425,17 @@ func parallel(n int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	var c panics.Catcher
 	for i := 0; i < w; i++ {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
+			defer c.Guard()
 			f(lo, hi)
 		}(i*n/w, (i+1)*n/w)
 	}
 	wg.Wait()
+	c.Raise()
 }
 
 // parallelItems runs f(0..n-1) over the cores, claiming items in chunks.
@@ -452,10 +456,12 @@ func parallelFor(workers, n int, f func(w, i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var c panics.Catcher
 	for k := 0; k < w; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer c.Guard()
 			for {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= n {
@@ -468,4 +474,5 @@ func parallelFor(workers, n int, f func(w, i int)) {
 		}()
 	}
 	wg.Wait()
+	c.Raise()
 }

@@ -16,6 +16,7 @@ package embed
 
 import (
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"runtime"
 	"sync"
 )
@@ -90,10 +91,12 @@ func (c Config) unfoldPool(l Layer) []float32 {
 	bins := NewBins(l.C*k*k, c.PretrainDim)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
+	var caught panics.Catcher
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
+			defer caught.Guard()
 			patch := make([]float32, l.C*k*k)
 			for p := lo; p < hi; p++ {
 				y, x := p/l.W, p%l.W
@@ -117,6 +120,7 @@ func (c Config) unfoldPool(l Layer) []float32 {
 		}(w*n/workers, (w+1)*n/workers)
 	}
 	wg.Wait()
+	caught.Raise()
 	return out
 }
 

@@ -20,6 +20,7 @@ package search
 
 import (
 	"fmt"
+	"github.com/tessera/tessera/core/internal/panics"
 	"math"
 	"slices"
 	"sync"
@@ -226,10 +227,12 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 	var exact atomic.Int64
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var c panics.Catcher
 	for w := 0; w < min(ix.workers, blocks); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer c.Guard()
 			s := ix.newScratch(k)
 			for {
 				b := int(next.Add(1)) - 1
@@ -243,6 +246,7 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 		}()
 	}
 	wg.Wait()
+	c.Raise()
 	return out, Stats{Queries: int64(nq), Exact: exact.Load()}, nil
 }
 

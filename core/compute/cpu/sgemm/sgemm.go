@@ -9,6 +9,7 @@
 package sgemm
 
 import (
+	"github.com/tessera/tessera/core/internal/panics"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -283,10 +284,12 @@ func (g Goroutines) For(n int, f func(int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var c panics.Catcher
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func() {
 			defer wg.Done()
+			defer c.Guard()
 			for {
 				t := int(next.Add(1) - 1)
 				if t >= n {
@@ -297,6 +300,7 @@ func (g Goroutines) For(n int, f func(int)) {
 		}()
 	}
 	wg.Wait()
+	c.Raise()
 }
 
 // bufs recycles packing buffers between calls; a forward pass packs dozens
