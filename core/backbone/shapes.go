@@ -30,9 +30,14 @@ func inferShapes(g *onnx.Graph, input string, in []int, consts map[string]*onnx.
 		}
 		var out []int
 		if err == nil {
-			if !supported(n.Op) {
+			switch {
+			case !supported(n.Op):
 				err = fmt.Errorf("node %q uses operator %s, which is not supported", n.Name, n.Op)
-			} else {
+			case len(n.Outputs) == 0 || n.Outputs[0] == "":
+				err = errNode(n, "has no output")
+			case len(n.Inputs) < minInputs(n.Op):
+				err = errNode(n, "has %d inputs, %s needs at least %d", len(n.Inputs), n.Op, minInputs(n.Op))
+			default:
 				out, err = outShape(n, ins, consts)
 			}
 		}
@@ -46,6 +51,18 @@ func inferShapes(g *onnx.Graph, input string, in []int, consts map[string]*onnx.
 		shapes[n.Outputs[0]] = out
 	}
 	return shapes, unknown
+}
+
+// minInputs is how many inputs an operator cannot do without; a model
+// that gives fewer is refused before anything reads them.
+func minInputs(op string) int {
+	switch op {
+	case "BatchNormalization":
+		return 5
+	case "Conv", "Add", "Mul", "Reshape", "Gemm", "MatMul":
+		return 2
+	}
+	return 1
 }
 
 // outShape infers a node's first output shape from its input shapes
