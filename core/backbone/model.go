@@ -127,21 +127,44 @@ func (m *Model) InputShape() (c, h, w int) { return m.channels, m.height, m.widt
 // multiply-add), counting convolutions and matrix products.
 func (m *Model) FLOPs() float64 { return m.flops }
 
-// constants collects initializers and Constant nodes' values.
+// constants collects initializers, Constant nodes' values and the
+// Identity of a constant (x + Identity(w) is x + w).
 func constants(g *onnx.Graph) map[string]*onnx.Tensor {
 	c := make(map[string]*onnx.Tensor, len(g.Initializers))
 	for k, v := range g.Initializers {
 		c[k] = v
 	}
 	for _, n := range g.Nodes {
-		if n.Op != "Constant" {
+		if len(n.Outputs) == 0 {
 			continue
 		}
-		if t, ok := n.Attrs["value"].(*onnx.Tensor); ok {
-			c[n.Outputs[0]] = t
+		switch n.Op {
+		case "Constant":
+			if t, ok := n.Attrs["value"].(*onnx.Tensor); ok {
+				c[n.Outputs[0]] = t
+			}
+		case "Identity":
+			if len(n.Inputs) == 1 {
+				if t, ok := c[n.Inputs[0]]; ok {
+					c[n.Outputs[0]] = t
+				}
+			}
 		}
 	}
 	return c
+}
+
+// constNode reports a node whose value is known before any input: a
+// Constant, or the Identity of a constant. Such nodes are not run.
+func constNode(n *onnx.Node, consts map[string]*onnx.Tensor) bool {
+	if n.Op == "Constant" {
+		return true
+	}
+	if n.Op == "Identity" && len(n.Inputs) == 1 && len(n.Outputs) == 1 {
+		_, in := consts[n.Inputs[0]]
+		return in
+	}
+	return false
 }
 
 func firstConvChannels(g *onnx.Graph, input string) int {

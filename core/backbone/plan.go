@@ -34,7 +34,7 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 		return s
 	}
 	for _, n := range nodes {
-		if n.Op == "Constant" {
+		if constNode(n, consts) {
 			continue
 		}
 		out := n.Outputs[0]
@@ -58,6 +58,11 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 				s.bias = slices.Clone(consts[n.Inputs[2]].Float)
 			}
 		case "BatchNormalization":
+			// In training mode the statistics come from the batch, not the
+			// stored mean and variance: a different operator altogether.
+			if tm, err := n.AttrInt("training_mode", 0); err != nil || tm != 0 {
+				return nil, errNode(n, "training_mode=1 is not supported; export the model for inference")
+			}
 			eps, err := n.AttrFloat("epsilon", 1e-5)
 			if err != nil {
 				return nil, err

@@ -17,7 +17,7 @@ func inferShapes(g *onnx.Graph, input string, in []int, consts map[string]*onnx.
 	unknown = map[string]error{}
 	cause := map[string]error{} // tensor -> why its shape is unknown
 	for _, n := range g.Nodes {
-		if n.Op == "Constant" {
+		if constNode(n, consts) {
 			continue
 		}
 		var err error
