@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
@@ -156,5 +158,13 @@ func TestThresholdNeverSilentlyZero(t *testing.T) {
 	cfg.Threshold = math.NaN()
 	if _, _, err := patchcore.Fit(x, images(paths[:4]), cfg, nil); err == nil || !strings.Contains(err.Error(), "threshold NaN") {
 		t.Errorf("threshold NaN: error %v", err)
+	}
+}
+
+// TestModelFileLimits: a device or a FIFO named as the model is refused,
+// not read for ever.
+func TestModelFileLimits(t *testing.T) {
+	if _, err := patchcore.LoadExtractor("/dev/zero", backbone.Options{}, imageprep.ImageNet(), cpu.New(1)); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero as the model: error %v", err)
 	}
 }

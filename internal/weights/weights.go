@@ -37,6 +37,15 @@ func Resolve(name, dir string) (string, error) {
 	if _, err := os.Stat(name); err == nil {
 		return name, nil
 	}
+	return ResolveName(name, dir)
+}
+
+// ResolveName looks model name up in the folders of Dirs(dir) only: for a
+// name read from a file (a bank), which must not reach anything else.
+func ResolveName(name, dir string) (string, error) {
+	if name == "" || filepath.Base(name) != name || name == "." || name == ".." {
+		return "", fmt.Errorf("model name %q is not a file name", name)
+	}
 	dirs := Dirs(dir)
 	for _, d := range dirs {
 		p := filepath.Join(d, name)

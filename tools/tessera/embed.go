@@ -22,6 +22,9 @@ type modelFlags struct {
 	backend                   string
 	resize, crop              int
 	log                       io.Writer // where the chosen backend is reported
+	// byName looks model up in the weights folder only, never as a path:
+	// set when the name comes from a bank.
+	byName bool
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {

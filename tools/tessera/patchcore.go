@@ -49,7 +49,11 @@ func (p *patchcoreFlags) config() patchcore.Config {
 
 // extractor loads the model named by the flags with its identity.
 func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
-	path, err := weights.Resolve(m.model, m.weightsDir)
+	resolve := weights.Resolve
+	if m.byName {
+		resolve = weights.ResolveName
+	}
+	path, err := resolve(m.model, m.weightsDir)
 	if err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 // it is the model the bank was made with.
 func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
 	if mf.model == "" {
-		mf.model = b.ModelName
+		mf.model, mf.byName = b.ModelName, true
 	}
 	mf.layers, mf.resize, mf.crop = strings.Join(b.Layers, ","), b.Prep.Resize, b.Prep.Crop
 	x, err := mf.extractor()
