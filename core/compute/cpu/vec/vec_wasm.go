@@ -47,8 +47,13 @@ func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride,
 	}
 }
 
+// shortDist is the length below which the Go loop beats the SIMD module:
+// each call into it goes through a JS forwarder (20-30 ns), as long as 30
+// values take in Go. The coreset's 16-value bounds are that short.
+const shortDist = 32
+
 func sqDist(a, b []float32) float32 {
-	if simdLevel == wasmsimd.None {
+	if simdLevel == wasmsimd.None || len(a) < shortDist {
 		return sqDistGo(a, b)
 	}
 	return wasmsimd.SqDist(relaxed(), &a[0], &b[0], len(a))

@@ -3,6 +3,7 @@
 package vec
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -32,5 +33,29 @@ func TestRelaxedAgainstGo(t *testing.T) {
 				t.Errorf("SqDist n=%d relaxed=%v: %g, want %g", n, relaxed, d, w)
 			}
 		}
+	}
+}
+
+// BenchmarkSqDistWasm sets the SIMD module's distance (through the JS
+// forwarder) against the Go loop at the coreset's bound length and at a
+// patch vector's, to place shortDist.
+func BenchmarkSqDistWasm(b *testing.B) {
+	if simdLevel == wasmsimd.None {
+		b.Skip("no SIMD kernels bound")
+	}
+	for _, n := range []int{16, 32, 64, 1024} {
+		x, y := seq(n, 0.5), seq(n, -0.25)
+		var s float32
+		b.Run(fmt.Sprintf("simd/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				s += wasmsimd.SqDist(relaxed(), &x[0], &y[0], n)
+			}
+		})
+		b.Run(fmt.Sprintf("go/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				s += sqDistGo(x, y)
+			}
+		})
+		_ = s
 	}
 }
