@@ -13,10 +13,15 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"syscall/js"
 )
 
 func main() {
+	// wasm32 memory ends at 4 GiB and never shrinks: past 3 GiB the
+	// collector works harder rather than let the heap grow into the end
+	// (a fit of a few hundred images holds a gigabyte of patch vectors).
+	debug.SetMemoryLimit(3 << 30)
 	e := &engine{}
 	requests := make(chan js.Value, 64)
 	self := js.Global()
