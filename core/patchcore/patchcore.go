@@ -12,7 +12,10 @@ import (
 	"github.com/tessera/tessera/core/internal/panics"
 	"image"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tessera/tessera/core/backbone"
@@ -392,27 +395,62 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 		pending = pending[:0]
 		return nil
 	}
-	for _, im := range images {
-		img, err := im.Load()
-		count++
-		var t []float32
-		if err == nil {
-			t, err = x.Prep.Tensor(img)
-		}
-		if err != nil {
-			*fails = append(*fails, Failure{im.Name, err})
-			done(count)
-			continue
-		}
-		pending = append(pending, t)
-		if len(pending) == batch {
-			if err := flush(); err != nil {
-				return err
+	for start := 0; start < len(images); start += batch {
+		chunk := images[start:min(start+batch, len(images))]
+		tensors, errs := x.prepare(chunk)
+		for i, im := range chunk {
+			count++
+			if errs[i] != nil {
+				*fails = append(*fails, Failure{im.Name, errs[i]})
+				done(count)
+				continue
 			}
+			pending = append(pending, tensors[i])
+			if len(pending) == batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			done(count)
 		}
-		done(count)
 	}
 	return flush()
+}
+
+// prepare loads and prepares images side by side, one goroutine per core:
+// decoding and resizing took a sixth of a native fit on one.
+func (x *Extractor) prepare(images []Image) ([][]float32, []error) {
+	tensors, errs := make([][]float32, len(images)), make([]error, len(images))
+	one := func(i int) {
+		img, err := images[i].Load()
+		if err == nil {
+			tensors[i], err = x.Prep.Tensor(img)
+		}
+		errs[i] = err
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(images))
+	if workers <= 1 {
+		for i := range images {
+			one(i)
+		}
+		return tensors, errs
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var caught panics.Catcher
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer caught.Guard()
+			for i := int(next.Add(1)) - 1; i < len(images); i = int(next.Add(1)) - 1 {
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+	caught.Raise()
+	return tensors, errs
 }
 
 func firstFailure(f []Failure) error {

@@ -16,9 +16,11 @@ package embed
 
 import (
 	"fmt"
-	"github.com/tessera/tessera/core/internal/panics"
 	"runtime"
 	"sync"
+
+	"github.com/tessera/tessera/core/compute/cpu/vec"
+	"github.com/tessera/tessera/core/internal/panics"
 )
 
 // Config sets PatchCore's embedding sizes.
@@ -83,13 +85,35 @@ func (c Config) Patches(layers []Layer) ([]float32, error) {
 // unfoldPool gathers each position's zero-padded neighbourhood, flattened
 // as PyTorch's Unfold orders it (channel, then row, then column), and
 // pools it to PretrainDim values: an H*W x PretrainDim matrix.
+//
+// It works a plane at a time: unfolded value j of every position is the
+// channel's zero-padded plane shifted by j's offset, so a pooling window is
+// a sum of a few shifted planes, each one long vector add over the plane
+// (computed at the padded width; the extra columns are dropped). The sums
+// run in the window's order from zero, as Bins.Pool's, so the result is
+// the same to the bit.
 func (c Config) unfoldPool(l Layer) []float32 {
 	k := c.PatchSize
 	r := k / 2
 	n := l.H * l.W
+	hp, wp := l.H+2*r, l.W+2*r
+	// A padded plane, plus the 2r values a shift of the last row reads
+	// past its end.
+	stride := hp*wp + 2*r
+	padded := make([]float32, l.C*stride)
+	for ch := 0; ch < l.C; ch++ {
+		for y := 0; y < l.H; y++ {
+			copy(padded[ch*stride+(y+r)*wp+r:], l.Data[ch*n+y*l.W:ch*n+(y+1)*l.W])
+		}
+	}
 	out := make([]float32, n*c.PretrainDim)
 	bins := NewBins(l.C*k*k, c.PretrainDim)
-	workers := min(runtime.GOMAXPROCS(0), n)
+	span := l.H * wp
+	// Windows go in groups, so that each position's results are written
+	// side by side (one window at a time scattered them a row apart).
+	const group = 16
+	groups := (c.PretrainDim + group - 1) / group
+	workers := min(runtime.GOMAXPROCS(0), groups)
 	var wg sync.WaitGroup
 	var caught panics.Catcher
 	for w := 0; w < workers; w++ {
@@ -97,27 +121,31 @@ func (c Config) unfoldPool(l Layer) []float32 {
 		go func(lo, hi int) {
 			defer wg.Done()
 			defer caught.Guard()
-			patch := make([]float32, l.C*k*k)
-			for p := lo; p < hi; p++ {
-				y, x := p/l.W, p%l.W
-				i := 0
-				for ch := 0; ch < l.C; ch++ {
-					plane := l.Data[ch*l.H*l.W : (ch+1)*l.H*l.W]
-					for dy := -r; dy <= r; dy++ {
-						for dx := -r; dx <= r; dx++ {
-							yy, xx := y+dy, x+dx
-							if yy < 0 || yy >= l.H || xx < 0 || xx >= l.W {
-								patch[i] = 0
-							} else {
-								patch[i] = plane[yy*l.W+xx]
-							}
-							i++
+			acc := make([]float32, group*span)
+			var count [group]float32
+			for g := lo; g < hi; g++ {
+				i0, i1 := g*group, min((g+1)*group, c.PretrainDim)
+				clear(acc)
+				for i := i0; i < i1; i++ {
+					a := acc[(i-i0)*span : (i-i0+1)*span]
+					for j := bins.Start[i]; j < bins.End[i]; j++ {
+						ch, off := j/(k*k), j%(k*k)
+						base := ch*stride + (off/k)*wp + off%k
+						vec.Add(a, a, padded[base:base+span])
+					}
+					count[i-i0] = float32(bins.End[i] - bins.Start[i])
+				}
+				for y := 0; y < l.H; y++ {
+					for x := 0; x < l.W; x++ {
+						dst := out[(y*l.W+x)*c.PretrainDim+i0 : (y*l.W+x)*c.PretrainDim+i1]
+						at := y*wp + x
+						for m := range dst {
+							dst[m] = acc[m*span+at] / count[m]
 						}
 					}
 				}
-				bins.Pool(out[p*c.PretrainDim:(p+1)*c.PretrainDim], patch)
 			}
-		}(w*n/workers, (w+1)*n/workers)
+		}(w*groups/workers, (w+1)*groups/workers)
 	}
 	wg.Wait()
 	caught.Raise()
@@ -131,11 +159,12 @@ type Bins struct {
 	In    int
 	Start []int
 	End   []int
+	pairs bool // every window is [2i, 2i+2): the final pooling of two layers
 }
 
 // NewBins computes the pooling windows from in to out values.
 func NewBins(in, out int) Bins {
-	b := Bins{In: in, Start: make([]int, out), End: make([]int, out)}
+	b := Bins{In: in, Start: make([]int, out), End: make([]int, out), pairs: in == 2*out}
 	for i := 0; i < out; i++ {
 		b.Start[i] = i * in / out
 		b.End[i] = ((i+1)*in + out - 1) / out
@@ -145,6 +174,13 @@ func NewBins(in, out int) Bins {
 
 // Pool writes the window averages of src (length In) into dst.
 func (b Bins) Pool(dst, src []float32) {
+	if b.pairs {
+		src = src[:2*len(dst)]
+		for i := range dst {
+			dst[i] = (src[2*i] + src[2*i+1]) / 2 // 0 + a + b, as below
+		}
+		return
+	}
 	for i := range dst {
 		s, e := b.Start[i], b.End[i]
 		var sum float32
@@ -171,9 +207,11 @@ func Upsample(src []float32, d, h, w, oh, ow int) []float32 {
 			w01 := (1 - ty.T) * tx.T
 			w10 := ty.T * (1 - tx.T)
 			w11 := ty.T * tx.T
-			for j := range dst {
-				dst[j] = w00*r00[j] + w01*r01[j] + w10*r10[j] + w11*r11[j]
-			}
+			// Four vector multiply-adds, in the order the sum was written.
+			vec.Axpy(w00, r00, dst)
+			vec.Axpy(w01, r01, dst)
+			vec.Axpy(w10, r10, dst)
+			vec.Axpy(w11, r11, dst)
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package embed
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -108,4 +109,68 @@ func TestPatchesMatchesReferenceOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// unfoldPoolNaive is the definition: gather each position's padded
+// neighbourhood in Unfold's order, then pool it with Bins.Pool.
+func unfoldPoolNaive(c Config, l Layer) []float32 {
+	k, r, n := c.PatchSize, c.PatchSize/2, l.H*l.W
+	out := make([]float32, n*c.PretrainDim)
+	bins := NewBins(l.C*k*k, c.PretrainDim)
+	patch := make([]float32, l.C*k*k)
+	for p := 0; p < n; p++ {
+		y, x := p/l.W, p%l.W
+		i := 0
+		for ch := 0; ch < l.C; ch++ {
+			for dy := -r; dy <= r; dy++ {
+				for dx := -r; dx <= r; dx++ {
+					yy, xx := y+dy, x+dx
+					patch[i] = 0
+					if yy >= 0 && yy < l.H && xx >= 0 && xx < l.W {
+						patch[i] = l.Data[ch*n+yy*l.W+xx]
+					}
+					i++
+				}
+			}
+		}
+		bins.Pool(out[p*c.PretrainDim:(p+1)*c.PretrainDim], patch)
+	}
+	return out
+}
+
+// TestUnfoldPoolMatchesDefinition: the plane-wise unfold-and-pool gives
+// the definition's values to the bit, over patch sizes, odd shapes and
+// windows that straddle channels.
+func TestUnfoldPoolMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range []struct{ k, c, h, w, dim int }{
+		{3, 7, 5, 6, 10}, {3, 64, 14, 14, 100}, {1, 5, 3, 4, 3}, {5, 3, 6, 4, 7}, {3, 512, 28, 28, 1024},
+	} {
+		l := Layer{C: tc.c, H: tc.h, W: tc.w, Data: make([]float32, tc.c*tc.h*tc.w)}
+		for i := range l.Data {
+			l.Data[i] = r.Float32()*2 - 1
+		}
+		c := Config{PatchSize: tc.k, PretrainDim: tc.dim, TargetDim: tc.dim}
+		got, want := c.unfoldPool(l), unfoldPoolNaive(c, l)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: [%d] = %g, the definition %g", tc, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func BenchmarkUnfoldPool(b *testing.B) {
+	l := Layer{C: 512, H: 28, W: 28, Data: make([]float32, 512*28*28)}
+	c := Default()
+	b.Run("planes", func(b *testing.B) {
+		for b.Loop() {
+			c.unfoldPool(l)
+		}
+	})
+	b.Run("definition", func(b *testing.B) {
+		for b.Loop() {
+			unfoldPoolNaive(c, l)
+		}
+	})
 }
