@@ -10,12 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tessera/tessera/core/internal/panics"
+	"github.com/tessera/tessera/core/internal/parallel"
 	"image"
 	"math"
 	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tessera/tessera/core/backbone"
@@ -428,28 +427,7 @@ func (x *Extractor) prepare(images []Image) ([][]float32, []error) {
 		}
 		errs[i] = err
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(images))
-	if workers <= 1 {
-		for i := range images {
-			one(i)
-		}
-		return tensors, errs
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var caught panics.Catcher
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer caught.Guard()
-			for i := int(next.Add(1)) - 1; i < len(images); i = int(next.Add(1)) - 1 {
-				one(i)
-			}
-		}()
-	}
-	wg.Wait()
-	caught.Raise()
+	parallel.For(runtime.GOMAXPROCS(0), len(images), 1, func(_, i int) { one(i) })
 	return tensors, errs
 }
 

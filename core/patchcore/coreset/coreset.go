@@ -13,13 +13,11 @@ package coreset
 import (
 	"cmp"
 	"fmt"
-	"github.com/tessera/tessera/core/internal/panics"
+	"github.com/tessera/tessera/core/internal/parallel"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 	"github.com/tessera/tessera/core/compute/cpu/vec"
@@ -204,7 +202,7 @@ func (s *selector) lowRow(i int) []float32 { return s.low[i*lowDims : (i+1)*lowD
 func (s *selector) start(rng *rand.Rand, m int) {
 	m = min(max(m, 1), s.n)
 	starts := rng.Perm(s.n)[:m]
-	parallel(s.n, func(lo, hi int) {
+	inRanges(s.n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var sum float64
 			for _, j := range starts {
@@ -418,24 +416,10 @@ func (g *group) sort(d int) {
 
 func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }
 
-func parallel(n int, f func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	var c panics.Catcher
-	for i := 0; i < w; i++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			defer c.Guard()
-			f(lo, hi)
-		}(i*n/w, (i+1)*n/w)
-	}
-	wg.Wait()
-	c.Raise()
+// inRanges runs f over [0, n) cut into one contiguous range per core.
+func inRanges(n int, f func(lo, hi int)) {
+	w := max(min(runtime.GOMAXPROCS(0), n), 1)
+	parallel.For(w, w, 1, func(_, i int) { f(i*n/w, (i+1)*n/w) })
 }
 
 // parallelItems runs f(0..n-1) over the cores, claiming items in chunks.
@@ -445,34 +429,4 @@ func parallelItems(n int, f func(int)) {
 
 // parallelFor runs f(w, 0..n-1) on up to workers goroutines, which claim
 // items in chunks; w numbers the goroutine, for per-worker buffers.
-func parallelFor(workers, n int, f func(w, i int)) {
-	const chunk = 32
-	w := min(workers, (n+chunk-1)/chunk)
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			f(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var c panics.Catcher
-	for k := 0; k < w; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Guard()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				for j := lo; j < min(lo+chunk, n); j++ {
-					f(k, j)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	c.Raise()
-}
+func parallelFor(workers, n int, f func(w, i int)) { parallel.For(workers, n, 32, f) }

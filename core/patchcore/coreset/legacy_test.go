@@ -78,7 +78,7 @@ func (s *legacySelector) row(i int) []float32 { return s.x[i*s.d : (i+1)*s.d] }
 func (s *legacySelector) start(rng *rand.Rand, m int) {
 	m = min(max(m, 1), s.n)
 	starts := rng.Perm(s.n)[:m]
-	parallel(s.n, func(lo, hi int) {
+	inRanges(s.n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var sum float64
 			for _, j := range starts {

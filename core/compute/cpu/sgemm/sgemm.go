@@ -9,10 +9,9 @@
 package sgemm
 
 import (
-	"github.com/tessera/tessera/core/internal/panics"
+	"github.com/tessera/tessera/core/internal/parallel"
 	"math"
 	"sync"
-	"sync/atomic"
 )
 
 const (
@@ -275,32 +274,7 @@ type Goroutines int
 func (g Goroutines) Workers() int { return max(int(g), 1) }
 
 func (g Goroutines) For(n int, f func(int)) {
-	workers := min(int(g), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var c panics.Catcher
-	wg.Add(workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			defer c.Guard()
-			for {
-				t := int(next.Add(1) - 1)
-				if t >= n {
-					return
-				}
-				f(t)
-			}
-		}()
-	}
-	wg.Wait()
-	c.Raise()
+	parallel.For(int(g), n, 1, func(_, i int) { f(i) })
 }
 
 // bufs recycles packing buffers between calls; a forward pass packs dozens
