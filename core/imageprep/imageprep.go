@@ -89,9 +89,13 @@ func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
 // MaxFileBytes is the largest image file Open reads.
 const MaxFileBytes = 1 << 29
 
-// Open reads and decodes an image file: a regular file of at most
-// MaxFileBytes (a device or a FIFO given as an image would never end).
-func Open(path string) (image.Image, error) {
+// Open reads and decodes an image file of at most MaxPixels: a regular
+// file of at most MaxFileBytes (a device or a FIFO given as an image would
+// never end).
+func Open(path string) (image.Image, error) { return OpenMax(path, MaxPixels) }
+
+// OpenMax is Open with another pixel limit.
+func OpenMax(path string, maxPixels int) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("imageprep: %w", err)
@@ -114,7 +118,7 @@ func Open(path string) (image.Image, error) {
 	if len(b) > MaxFileBytes {
 		return nil, fmt.Errorf("imageprep: %s grew past %d bytes while read", path, MaxFileBytes)
 	}
-	img, err := Decode(b)
+	img, err := DecodeMax(b, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -25,12 +25,15 @@ type modelFlags struct {
 	// byName looks model up in the weights folder only, never as a path:
 	// set when the name comes from a bank.
 	byName bool
+	// maxPixels is the largest image read (--max-pixels).
+	maxPixels int
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	m.log = fs.Output()
 	fs.StringVar(&m.model, "model", weights.DefaultModel, "ONNX model: a path, or a file name in the weights folder")
 	fs.StringVar(&m.weightsDir, "weights", "", "weights folder (default $TESSERA_WEIGHTS or weights/)")
+	fs.IntVar(&m.maxPixels, "max-pixels", imageprep.MaxPixels, "largest image read, in pixels (checked from its header before decoding)")
 	fs.StringVar(&m.layers, "layers", "", `feature layers: comma-separated tensor names, "auto" (last stride-8 and stride-16 stage outputs), or empty for the graph outputs`)
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (WebGPU on a GPU, else CPU), webgpu, or cpu")
 	fs.IntVar(&m.resize, "resize", 256, "resize the short side of images to this many pixels")
@@ -93,7 +96,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("embed: %s: %w", *in, err)
 		}
 	} else {
-		if feats, err = embedImages(e, mf.prep(), fs.Args(), *batch); err != nil {
+		if feats, err = embedImages(e, mf.prep(), fs.Args(), *batch, mf.pixels()); err != nil {
 			return fmt.Errorf("embed: %w", err)
 		}
 	}
@@ -112,7 +115,7 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 
 // embedImages runs images through the executor in batches and stacks the
 // results along the batch axis.
-func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, batch int) ([]backbone.Feature, error) {
+func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, batch, maxPixels int) ([]backbone.Feature, error) {
 	batch = max(batch, 1)
 	c, h, w := e.Model().InputShape()
 	var all []backbone.Feature
@@ -120,7 +123,7 @@ func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, ba
 		end := min(start+batch, len(paths))
 		x := make([]float32, 0, (end-start)*c*h*w)
 		for _, p := range paths[start:end] {
-			img, err := imageprep.Open(p)
+			img, err := imageprep.OpenMax(p, maxPixels)
 			if err != nil {
 				return nil, err
 			}
@@ -174,4 +177,12 @@ func safeName(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// pixels is the image size limit, the default where no flag set it.
+func (m *modelFlags) pixels() int {
+	if m.maxPixels <= 0 {
+		return imageprep.MaxPixels
+	}
+	return m.maxPixels
 }

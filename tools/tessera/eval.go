@@ -112,7 +112,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		progress = progressPrinter(stderr)
 	}
 	t0 := time.Now()
-	b, fitRep, err := patchcore.Fit(x, fileImages(train), cfg, progress)
+	b, fitRep, err := patchcore.Fit(x, fileImages(train, mf.pixels()), cfg, progress)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -142,7 +142,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var lat []float64
 	var predTotal time.Duration
 	for i, s := range test {
-		img, err := imageprep.Open(s.Path)
+		img, err := imageprep.OpenMax(s.Path, mf.pixels())
 		if err != nil {
 			rep.Failures = append(rep.Failures, err.Error())
 			continue

@@ -41,7 +41,7 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = progressPrinter(stderr)
 	}
-	b, rep, err := patchcore.Fit(x, fileImages(paths), cfg, progress)
+	b, rep, err := patchcore.Fit(x, fileImages(paths, mf.pixels()), cfg, progress)
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stderr, "skipped %v\n", f)
 	}

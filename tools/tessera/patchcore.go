@@ -71,10 +71,11 @@ func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
 }
 
 // fileImages turns paths into lazily loaded images.
-func fileImages(paths []string) []patchcore.Image {
+// fileImages are image files read with a limit of maxPixels each.
+func fileImages(paths []string, maxPixels int) []patchcore.Image {
 	out := make([]patchcore.Image, len(paths))
 	for i, p := range paths {
-		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
+		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.OpenMax(p, maxPixels) }}
 	}
 	return out
 }

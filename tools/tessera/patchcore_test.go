@@ -82,6 +82,12 @@ func TestFitPredictEval(t *testing.T) {
 	if hostile[0].Heatmap == hostile[2].Heatmap {
 		t.Errorf("two images wrote one heatmap, %s", hostile[0].Heatmap)
 	}
+	// --max-pixels lowers the limit read from each image's header.
+	out.Reset()
+	err = run([]string{"predict", "--weights", weights, "--bank", bankPath, "--max-pixels", "1000", goods[0]}, &out, &errOut)
+	if err == nil || !strings.Contains(out.String(), "over the limit of 1000") {
+		t.Errorf("--max-pixels 1000: %v\n%s", err, out.String())
+	}
 
 	// The WebGPU backend (lavapipe here) scores as the CPU does.
 	out.Reset()

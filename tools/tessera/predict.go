@@ -37,8 +37,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	searchMode := fs.String("search", string(patchcore.SearchAuto), searchUsage)
 	heatmaps := fs.String("heatmaps", "", "folder to write <image>_heatmap.png overlays into")
 	threshold := fs.Float64("threshold", 0, "decision threshold instead of the bank's")
+	maxPixels := fs.Int("max-pixels", imageprep.MaxPixels, "largest image read, in pixels (checked from its header before decoding)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *maxPixels < 1 {
+		return fmt.Errorf("predict: --max-pixels %d, want at least 1", *maxPixels)
 	}
 	if !(*threshold >= 0) || math.IsInf(*threshold, 0) {
 		return fmt.Errorf("predict: threshold %g is not a finite, non-negative score", *threshold)
@@ -73,7 +77,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	used := map[string]bool{} // heatmap names written so far
 	for _, p := range fs.Args() {
 		pr := prediction{Image: p}
-		img, err := imageprep.Open(p)
+		img, err := imageprep.OpenMax(p, *maxPixels)
 		if err == nil {
 			var rs []*patchcore.Result
 			if rs, err = det.Predict([]image.Image{img}); err == nil {
