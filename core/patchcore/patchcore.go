@@ -225,8 +225,8 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (_ *bank.B
 	if err != nil {
 		return nil, rep, err
 	}
-	if len(hold) == 0 && cfg.Threshold == 0 {
-		return nil, rep, fmt.Errorf("patchcore: no image is held out to set the threshold (holdout %g of %d images): hold some out, or set a threshold by hand", cfg.Holdout, len(images))
+	if err := thresholdSource(len(hold), len(images), cfg); err != nil {
+		return nil, rep, err
 	}
 	var scores []float64
 	if len(hold) > 0 {
@@ -420,14 +420,13 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 // decoding and resizing took a sixth of a native fit on one.
 func (x *Extractor) prepare(images []Image) ([][]float32, []error) {
 	tensors, errs := make([][]float32, len(images)), make([]error, len(images))
-	one := func(i int) {
+	parallel.For(runtime.GOMAXPROCS(0), len(images), 1, func(_, i int) {
 		img, err := images[i].Load()
 		if err == nil {
 			tensors[i], err = x.Prep.Tensor(img)
 		}
 		errs[i] = err
-	}
-	parallel.For(runtime.GOMAXPROCS(0), len(images), 1, func(_, i int) { one(i) })
+	})
 	return tensors, errs
 }
 
@@ -436,6 +435,30 @@ func firstFailure(f []Failure) error {
 		return errors.New("none")
 	}
 	return f[0]
+}
+
+// Plan says which of n training images a fit keeps in the bank and which
+// it holds out for the threshold (HoldoutSplit), for a caller that runs
+// Fit's steps itself: no images, or none held out and no threshold set by
+// hand, is an error, as in Fit.
+func Plan(n int, cfg Config) (train, hold []int, err error) {
+	if n <= 0 {
+		return nil, nil, errors.New("patchcore: no training images")
+	}
+	train, hold = HoldoutSplit(n, cfg.Holdout)
+	if err := thresholdSource(len(hold), n, cfg); err != nil {
+		return nil, nil, err
+	}
+	return train, hold, nil
+}
+
+// thresholdSource reports a fit that would have no threshold: none of its
+// n images held out, and none set by hand.
+func thresholdSource(held, n int, cfg Config) error {
+	if held == 0 && cfg.Threshold == 0 {
+		return fmt.Errorf("patchcore: no image is held out to set the threshold (holdout %g of %d images): hold some out, or set a threshold by hand", cfg.Holdout, n)
+	}
+	return nil
 }
 
 // HoldoutSplit says which of n training images Fit keeps in the bank and

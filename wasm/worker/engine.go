@@ -109,10 +109,7 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 	// already; building another costs seconds in wasm.
 	det := rep.Detector
 	if det == nil {
-		if det, err = patchcore.NewDetector(e.x, b); err != nil {
-			return nil, err
-		}
-		if err := det.SetSearch(e.search); err != nil {
+		if det, err = e.detector(b); err != nil {
 			return nil, err
 		}
 	}
@@ -163,6 +160,15 @@ func (e *engine) config(opts js.Value) patchcore.Config {
 	return cfg
 }
 
+// detector scores against b with the engine's model and search.
+func (e *engine) detector(b *bank.Bank) (*patchcore.Detector, error) {
+	det, err := patchcore.NewDetector(e.x, b)
+	if err != nil {
+		return nil, err
+	}
+	return det, det.SetSearch(e.search)
+}
+
 func bankSummary(b *bank.Bank) map[string]any {
 	return map[string]any{
 		"bankSize": b.N, "trainImages": b.TrainImages, "trainPatches": b.TrainPatches,
@@ -192,13 +198,9 @@ func (e *engine) plan(args js.Value) (any, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := args.Get("count").Int()
-	if n <= 0 {
-		return nil, errors.New("patchcore: no training images")
-	}
-	train, hold := patchcore.HoldoutSplit(n, cfg.Holdout)
-	if len(hold) == 0 && cfg.Threshold == 0 {
-		return nil, fmt.Errorf("patchcore: no image is held out to set the threshold (holdout %g of %d images): hold some out, or set a threshold by hand", cfg.Holdout, n)
+	train, hold, err := patchcore.Plan(args.Get("count").Int(), cfg)
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"train": intList(train), "hold": intList(hold)}, nil
 }
@@ -283,15 +285,10 @@ func (e *engine) bankFromFeatures(args js.Value, progress patchcore.Progress) (a
 	if err != nil {
 		return nil, err
 	}
-	f = nil
-	det, err := patchcore.NewDetector(e.x, b)
-	if err != nil {
+	f = nil // the patch vectors can go before the bank's bytes are made
+	if e.det, err = e.detector(b); err != nil {
 		return nil, err
 	}
-	if err := det.SetSearch(e.search); err != nil {
-		return nil, err
-	}
-	e.det = det
 	data, err := b.Encode()
 	if err != nil {
 		return nil, err
@@ -395,11 +392,8 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	}
 	// The bank says how its images were prepared; use the same.
 	e.x.Prep = b.Prep
-	det, err := patchcore.NewDetector(e.x, b)
+	det, err := e.detector(b)
 	if err != nil {
-		return nil, err
-	}
-	if err := det.SetSearch(e.search); err != nil {
 		return nil, err
 	}
 	e.det = det
