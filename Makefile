@@ -9,7 +9,7 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test vet build site dist serve bench bench-browser ortbench browsertest wasmsimd clean
+.PHONY: test fuzz vet build site dist serve bench bench-browser ortbench browsertest wasmsimd clean
 
 # Go's Node runner for js/wasm tests, with Tessera's SIMD kernels bound.
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
@@ -26,6 +26,18 @@ test: vet ortbench browsertest site dist
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" $$(GOOS=js GOARCH=wasm $(GO) list ./core/... | grep -v /compute/webgpu)
 	for simd in simd128 off; do TESSERA_SIMD=$$simd GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/compute/cpu/... || exit 1; done
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
+	$(MAKE) fuzz
+
+# Each decoder of outside bytes fuzzed briefly (FUZZTIME each) past its
+# committed seeds, which go test also runs as regression tests; a crasher
+# found is written to the package's testdata/fuzz to commit with its fix.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./core/patchcore/bank
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./core/backbone
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) ./core/onnx
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) ./core/imageprep
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./core/npy
 
 vet:
 	$(GO) vet ./...

@@ -82,6 +82,9 @@ func Load(g *onnx.Graph, opts Options) (*Model, error) {
 			return nil, fmt.Errorf("backbone: node %q uses operator %s, which is not supported (supported: %s)",
 				n.Name, n.Op, strings.Join(Supported, ", "))
 		}
+		if err := checkAttributes(n); err != nil {
+			return nil, fmt.Errorf("backbone: %w", err)
+		}
 		if err := unknown[n.Name]; err != nil {
 			return nil, fmt.Errorf("backbone: %w", err)
 		}

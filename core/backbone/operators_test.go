@@ -3,6 +3,7 @@ package backbone_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,17 @@ func operatorModels(r *rand.Rand) map[string]ot.Model {
 			{Name: "shape", Dims: []int64{3}, Int64: []int64{0, 4, -1}},
 		},
 	}
+	// The same tensor twice (x*x) and an omitted optional input between
+	// given ones (Clip's min): node inputs as the file lists them, not as
+	// onnx-go's graph edges keep them.
+	models["square_clip_max_only"] = ot.Model{
+		Inputs: in, Outputs: []ot.Value{{Name: "y"}},
+		Nodes: []ot.Node{
+			node("Mul", []string{"x", "x"}, "sq"),
+			node("Clip", []string{"sq", "", "hi"}, "y"),
+		},
+		Inits: []ot.Tensor{{Name: "hi", Float: []float32{2}}},
+	}
 	return models
 }
 
@@ -195,6 +207,7 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated", enc[:len(enc)*2/3], backbone.Options{}, "ONNX model"},
 		{"unsupported operator", unsupported.Encode(), backbone.Options{}, `node "z" uses operator Softmax`},
 		{"unknown layer", enc, backbone.Options{Layers: []string{"layer9"}}, `no node produces a tensor named "layer9"`},
+		{"unread attribute", withAttr(good, 3, ot.Int("broadcast", 1)), backbone.Options{}, `node "y" (MaxPool): attribute "broadcast" is not supported`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,6 +232,13 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := backbone.Load(g, backbone.Options{Layers: []string{"y"}, Height: 16, Width: 16}); err != nil {
 		t.Errorf("unsupported operator outside the needed subgraph: %v", err)
 	}
+}
+
+// withAttr returns m's encoding with attribute a added to node i.
+func withAttr(m ot.Model, i int, a ot.Attr) []byte {
+	m.Nodes = slices.Clone(m.Nodes)
+	m.Nodes[i].Attrs = append(slices.Clone(m.Nodes[i].Attrs), a)
+	return m.Encode()
 }
 
 func TestRunInputErrors(t *testing.T) {
@@ -249,5 +269,27 @@ func TestRunInputErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("shape %v: error %v, want it to mention %q", tc.shape, err, tc.want)
 		}
+	}
+
+	// A constant Concat operand made for a batch of one, run at two.
+	cat := ot.Model{
+		Inputs: []ot.Value{{Name: "x", Shape: []int64{-1, 4, 16, 16}}}, Outputs: []ot.Value{{Name: "y"}},
+		Nodes:  []ot.Node{node("Concat", []string{"x", "k"}, "y", ot.Int("axis", 1))},
+		Inits:  []ot.Tensor{{Name: "k", Dims: []int64{1, 2, 16, 16}, Float: randn(r, 2*256)}},
+	}
+	if g, err = onnx.Decode(cat.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = backbone.Load(g, backbone.Options{Height: 16, Width: 16}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = m.NewExecutor(cpu.New(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(make([]float32, 4*256), []int{1, 4, 16, 16}); err != nil {
+		t.Errorf("concat at batch 1: %v", err)
+	}
+	if _, err := e.Run(make([]float32, 2*4*256), []int{2, 4, 16, 16}); err == nil || !strings.Contains(err.Error(), "cannot be concatenated") {
+		t.Errorf("concat at batch 2: error %v, want a shape mismatch", err)
 	}
 }

@@ -3,6 +3,8 @@ package backbone
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/onnx"
@@ -13,6 +15,41 @@ var Supported = []string{
 	"Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool",
 	"GlobalAveragePool", "Add", "Mul", "Sigmoid", "Concat", "Flatten",
 	"Reshape", "Gemm", "Identity", "Constant",
+}
+
+// attributes lists the attributes each supported operator reads; any
+// other (a newer opset's, or an old opset's broadcast and axis) would be
+// ignored and give wrong values, so it is refused by name.
+var attributes = map[string][]string{
+	"Conv":               {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+	"BatchNormalization": {"epsilon", "momentum", "training_mode", "spatial", "is_test"},
+	"Clip":               {"min", "max"},
+	"MaxPool":            {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
+	"AveragePool":        {"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"},
+	"Concat":             {"axis"},
+	"Flatten":            {"axis"},
+	"Reshape":            {"allowzero"},
+	"Gemm":               {"alpha", "beta", "transA", "transB"},
+	"Constant":           {"value"},
+}
+
+// checkAttributes refuses an attribute the operator's executor does not read.
+func checkAttributes(n *onnx.Node) error {
+	names := make([]string, 0, len(n.Attrs))
+	for a := range n.Attrs {
+		names = append(names, a)
+	}
+	sort.Strings(names)
+	for _, a := range names {
+		if !slices.Contains(attributes[n.Op], a) {
+			return errNode(n, "attribute %q is not supported", a)
+		}
+	}
+	// spatial=0 (opset < 9) normalises per element, not per channel.
+	if sp, err := n.AttrInt("spatial", 1); err != nil || sp != 1 {
+		return errNode(n, "spatial=0 is not supported")
+	}
+	return nil
 }
 
 func supported(op string) bool {

@@ -58,11 +58,6 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 				s.bias = slices.Clone(consts[n.Inputs[2]].Float)
 			}
 		case "BatchNormalization":
-			// In training mode the statistics come from the batch, not the
-			// stored mean and variance: a different operator altogether.
-			if tm, err := n.AttrInt("training_mode", 0); err != nil || tm != 0 {
-				return nil, errNode(n, "training_mode=1 is not supported; export the model for inference")
-			}
 			eps, err := n.AttrFloat("epsilon", 1e-5)
 			if err != nil {
 				return nil, err
@@ -107,10 +102,9 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 				axis += len(shapes[out])
 			}
 			s.axis = axis
-			if len(data) != len(n.Inputs) {
-				return nil, errNode(n, "constant inputs to Concat are not supported")
-			}
+			fallthrough
 		case "Add", "Mul", "Gemm":
+			// Constant operands are uploaded once, when the plan is prepared.
 			s.consts = map[int]*onnx.Tensor{}
 			for i, in := range n.Inputs {
 				if t, ok := consts[in]; ok {
@@ -129,8 +123,8 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 				if _, ok := s.consts[0]; ok {
 					return nil, errNode(n, "a constant first operand is not supported")
 				}
-			} else if len(s.consts) == 2 {
-				return nil, errNode(n, "both operands are constant")
+			} else if len(s.consts) == len(n.Inputs) {
+				return nil, errNode(n, "every operand is constant")
 			}
 		}
 		steps = append(steps, s)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tessera/tessera/core/internal/panics"
+	"slices"
 	"time"
 
 	"github.com/tessera/tessera/core/compute"
@@ -234,9 +235,13 @@ func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor
 		}
 		return b.Binary(op, x, y, out), nil
 	case "Concat":
-		xs := make([]compute.Tensor, len(s.inputs))
-		for i, in := range s.inputs {
-			xs[i] = live[in]
+		xs := make([]compute.Tensor, len(s.node.Inputs))
+		for i := range xs {
+			xs[i] = arg(i)
+			a, b := xs[0].Shape(), xs[i].Shape()
+			if len(a) != len(b) || s.axis >= len(a) || !slices.Equal(a[:s.axis], b[:s.axis]) || !slices.Equal(a[s.axis+1:], b[s.axis+1:]) {
+				return nil, errNode(s.node, "shapes %v and %v cannot be concatenated on axis %d", a, b, s.axis)
+			}
 		}
 		return b.Concat(s.axis, xs), nil
 	case "Flatten", "Reshape":

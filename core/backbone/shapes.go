@@ -102,6 +102,14 @@ func outShape(n *onnx.Node, ins [][]int, consts map[string]*onnx.Tensor) ([]int,
 		oh, ow := s.OutSize(x[2], x[3])
 		return []int{x[0], s.OutC, oh, ow}, nil
 	case "BatchNormalization":
+		// In training mode the statistics come from the batch, not the
+		// stored mean and variance: a different operator altogether.
+		if tm, err := n.AttrInt("training_mode", 0); err != nil || tm != 0 {
+			return nil, errNode(n, "training_mode=1 is not supported; export the model for inference")
+		}
+		if len(n.Outputs) > 1 {
+			return nil, errNode(n, "the running mean and variance outputs are training outputs, not supported")
+		}
 		if len(x) < 2 {
 			return nil, errNode(n, "input has shape %v, want at least N x C", x)
 		}
@@ -198,6 +206,10 @@ func outShape(n *onnx.Node, ins [][]int, consts map[string]*onnx.Tensor) ([]int,
 // reshape resolves ONNX Reshape's target (0 copies a dimension, -1 is
 // inferred) against the input shape.
 func reshape(n *onnx.Node, x []int, target []int64) ([]int, error) {
+	// allowzero=1 makes 0 a zero-size dimension rather than a copy.
+	if az, err := n.AttrInt("allowzero", 0); err != nil || az != 0 && slices.Contains(target, 0) {
+		return nil, errNode(n, "allowzero=1 with a 0 in the target shape %v is not supported", target)
+	}
 	out := make([]int, len(target))
 	infer := -1
 	known := 1

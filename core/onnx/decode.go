@@ -39,7 +39,12 @@ func Decode(b []byte) (g *Graph, err error) {
 	if err := checkSizes(b); err != nil {
 		return nil, err
 	}
+	inputs, err := nodeInputs(b)
+	if err != nil {
+		return nil, err
+	}
 	rec := newRecorder()
+	rec.inputs = inputs
 	m := onnxgo.NewModel(rec)
 	if err := m.UnmarshalBinary(b); err != nil {
 		return nil, fmt.Errorf("not a valid ONNX model (corrupt or truncated?): %w", err)
@@ -52,6 +57,11 @@ func Decode(b []byte) (g *Graph, err error) {
 type recorder struct {
 	*simple.WeightedDirectedGraph
 	nodes []*Node
+	// inputs are each node's input names as the file lists them, by the
+	// node's first output: onnx-go's graph has one edge per pair of
+	// tensors, so it loses an input given twice (Mul(x, x)) and the
+	// positions of omitted optional ones (Clip(x, "", "")).
+	inputs map[string][]string
 }
 
 func newRecorder() *recorder {
@@ -103,6 +113,11 @@ func (r *recorder) ApplyOperation(op onnxgo.Operation, outputs ...graph.Node) er
 		n.Outputs = append(n.Outputs, o.(*value).name)
 	}
 	n.Name = n.Outputs[0]
+	if in, ok := r.inputs[n.Name]; ok {
+		n.Inputs = in
+		r.nodes = append(r.nodes, n)
+		return nil
+	}
 	type edge struct {
 		pos  int
 		name string

@@ -37,9 +37,13 @@ func walk(b []byte, f func(field) error) error {
 				return errWire
 			}
 		case 1:
-			n = 8
+			if n = 8; len(b) >= n {
+				fl.x = binary.LittleEndian.Uint64(b)
+			}
 		case 5:
-			n = 4
+			if n = 4; len(b) >= n {
+				fl.x = uint64(binary.LittleEndian.Uint32(b))
+			}
 		case 2:
 			l, m := binary.Uvarint(b)
 			if m <= 0 || l > uint64(len(b)-m) {
@@ -74,7 +78,9 @@ func checkSizes(b []byte) error {
 			case f.num == 5 && f.wire == 2: // GraphProto.initializer
 				return checkInitializer(f.v)
 			case f.num == 11 && f.wire == 2: // GraphProto.input
-				return checkInput(f.v)
+				return checkValue(f.v, true)
+			case f.num == 12 && f.wire == 2: // GraphProto.output
+				return checkValue(f.v, false)
 			}
 			return nil
 		})
@@ -212,12 +218,14 @@ func packedAsFields(v []byte) []byte {
 	return out
 }
 
-// checkInput bounds a graph input's declared shape
-// (ValueInfoProto.type.tensor_type.shape.dim[].dim_value); symbolic
-// dimensions pass.
-func checkInput(v []byte) error {
+// checkValue checks a graph input's or output's type
+// (ValueInfoProto.type): it must be a tensor, and an input's declared
+// shape (tensor_type.shape.dim[].dim_value) must be positive and bounded;
+// symbolic dimensions (dim_param) pass.
+func checkValue(v []byte, input bool) error {
 	var name string
 	var dims []int64
+	tensor := false
 	// sub descends into field num of a message.
 	sub := func(num int, next func(field) error) func(field) error {
 		return func(f field) error {
@@ -228,13 +236,19 @@ func checkInput(v []byte) error {
 		}
 	}
 	dim := func(f field) error {
-		// dim_value; 0, like a dim_param, is a size left open.
-		if f.num == 1 && f.wire == 0 && f.x != 0 {
+		if f.num == 1 && f.wire == 0 {
 			dims = append(dims, int64(f.x))
 		}
 		return nil
 	}
-	typ := sub(1, sub(2, sub(1, dim))) // tensor_type.shape.dim
+	shape := sub(1, dim) // shape.dim
+	typ := func(f field) error {
+		if f.num == 1 && f.wire == 2 { // TypeProto.tensor_type
+			tensor = true
+			return walk(f.v, sub(2, shape))
+		}
+		return nil
+	}
 	err := walk(v, func(f field) error {
 		switch {
 		case f.num == 1 && f.wire == 2:
@@ -247,6 +261,74 @@ func checkInput(v []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = product(fmt.Sprintf("input %q", name), dims)
+	what := fmt.Sprintf("output %q", name)
+	if input {
+		what = fmt.Sprintf("input %q", name)
+	}
+	if !tensor {
+		return fmt.Errorf("%s is not a tensor (sequence, map and optional values are not supported)", what)
+	}
+	if !input {
+		return nil
+	}
+	_, err = product(what, dims)
 	return err
+}
+
+// nodeInputs reads each node's inputs (NodeProto.input, field 1) by its
+// first output (field 2), with trailing omitted inputs ("") dropped.
+func nodeInputs(b []byte) (map[string][]string, error) {
+	inputs := map[string][]string{}
+	err := walk(b, func(f field) error {
+		if f.num != 7 || f.wire != 2 { // ModelProto.graph
+			return nil
+		}
+		return walk(f.v, func(f field) error {
+			if f.num != 1 || f.wire != 2 { // GraphProto.node
+				return nil
+			}
+			var in, out []string
+			err := walk(f.v, func(f field) error {
+				switch {
+				case f.num == 1 && f.wire == 2:
+					in = append(in, string(f.v))
+				case f.num == 2 && f.wire == 2:
+					out = append(out, string(f.v))
+				}
+				return nil
+			})
+			for len(in) > 0 && in[len(in)-1] == "" {
+				in = in[:len(in)-1]
+			}
+			if len(out) > 0 {
+				inputs[out[0]] = in
+			}
+			return err
+		})
+	})
+	return inputs, err
+}
+
+// Operators lists the operator types (NodeProto.op_type, field 4) a model
+// uses, in file order with repeats, read from the bytes without decoding
+// them, so a caller can tell an unsupported model from a corrupt one.
+func Operators(b []byte) ([]string, error) {
+	var ops []string
+	err := walk(b, func(f field) error {
+		if f.num != 7 || f.wire != 2 {
+			return nil
+		}
+		return walk(f.v, func(f field) error {
+			if f.num != 1 || f.wire != 2 {
+				return nil
+			}
+			return walk(f.v, func(f field) error {
+				if f.num == 4 && f.wire == 2 {
+					ops = append(ops, string(f.v))
+				}
+				return nil
+			})
+		})
+	})
+	return ops, err
 }

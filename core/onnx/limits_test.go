@@ -59,6 +59,8 @@ func TestHostileModels(t *testing.T) {
 		"huge initializer":        {model(initializer("w", floats(4), 1<<20, 1<<20)), `initializer "w" has shape [1048576 1048576]: over the limit`},
 		"initializer short":       {model(initializer("w", floats(5), 2, 3)), `initializer "w": 20 bytes of data for shape [2 3]`},
 		"zero-size initializer":   {model(initializer("w", nil, 0, 3)), "zero-size"},
+		"zero-size input":         {model(input("x", 1, 0, 4, 4)), `input "x" has shape [1 0 4 4]: zero-size`},
+		"sequence input":          {model(bytesField(11, bytesField(1, []byte("s")), bytesField(2, bytesField(4, nil)))), `input "s" is not a tensor`},
 		"field past the end":      {[]byte{7<<3 | 2, 100, 1, 2}, "corrupt or truncated"},
 		"negative-looking length": {append([]byte{7<<3 | 2}, binary.AppendUvarint(nil, math.MaxUint64)...), "corrupt or truncated"},
 	} {
@@ -67,8 +69,8 @@ func TestHostileModels(t *testing.T) {
 			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
 		}
 	}
-	// Open sizes pass the check: a 0 or symbolic dimension is left to the loader.
-	if err := checkSizes(model(input("x", 0, 3, 224, 224), initializer("w", floats(6), 2, 3))); err != nil {
+	// A consistent model passes the check.
+	if err := checkSizes(model(input("x", 1, 3, 224, 224), initializer("w", floats(6), 2, 3))); err != nil {
 		t.Errorf("a consistent model: %v", err)
 	}
 }

@@ -2,6 +2,8 @@ package patchcore
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +19,15 @@ import (
 // NewExtractor loads an ONNX model from its bytes onto backend b; name is
 // how banks and messages refer to it.
 func NewExtractor(model []byte, name string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+	sum, err := bank.ModelHash(bytes.NewReader(model))
+	if err != nil {
+		return nil, err
+	}
+	return newExtractor(model, sum, name, opts, prep, b)
+}
+
+// newExtractor is NewExtractor for a model whose SHA-256 is known.
+func newExtractor(model []byte, sum, name string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
 	if err := prep.Validate(); err != nil {
 		return nil, err
 	}
@@ -32,49 +43,56 @@ func NewExtractor(model []byte, name string, opts backbone.Options, prep imagepr
 	if err != nil {
 		return nil, err
 	}
-	sum, err := bank.ModelHash(bytes.NewReader(model))
-	if err != nil {
-		return nil, err
-	}
 	return &Extractor{Exec: e, Prep: prep, ModelSHA256: sum, ModelName: name}, nil
 }
 
 // LoadExtractor is NewExtractor for a model file.
 func LoadExtractor(path string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
-	model, err := readModel(path)
+	return LoadExtractorFor(path, "", opts, prep, b)
+}
+
+// LoadExtractorFor is LoadExtractor for the model a bank names: the file's
+// SHA-256 is computed while it is read and must be wantSHA256 (when not
+// empty), so a different or tampered file is refused before it is decoded.
+func LoadExtractorFor(path, wantSHA256 string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+	model, sum, err := readModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("patchcore: %w", err)
 	}
-	return NewExtractor(model, filepath.Base(path), opts, prep, b)
+	if wantSHA256 != "" && sum != wantSHA256 {
+		return nil, fmt.Errorf("patchcore: model %s has sha256 %.12s, the bank was made with a model of sha256 %.12s", path, sum, wantSHA256)
+	}
+	return newExtractor(model, sum, filepath.Base(path), opts, prep, b)
 }
 
 // maxModelBytes is the protobuf format's own limit on a message.
 const maxModelBytes = 2 << 30
 
-// readModel reads a model file: a regular file (not a device or a FIFO,
-// which would never end) of at most maxModelBytes.
-func readModel(path string) ([]byte, error) {
+// readModel reads a model file, a regular file (not a device or a FIFO,
+// which would never end) of at most maxModelBytes, and its SHA-256.
+func readModel(path string) (_ []byte, sha string, _ error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("model %s is not a regular file", path)
+		return nil, "", fmt.Errorf("model %s is not a regular file", path)
 	}
 	if st.Size() > maxModelBytes {
-		return nil, fmt.Errorf("model %s: %d bytes is over the limit of %d", path, st.Size(), int64(maxModelBytes))
+		return nil, "", fmt.Errorf("model %s: %d bytes is over the limit of %d", path, st.Size(), int64(maxModelBytes))
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxModelBytes+1))
+	h := sha256.New()
+	b, err := io.ReadAll(io.TeeReader(io.LimitReader(f, maxModelBytes+1), h))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(b) > maxModelBytes {
-		return nil, fmt.Errorf("model %s grew past %d bytes while read", path, int64(maxModelBytes))
+		return nil, "", fmt.Errorf("model %s grew past %d bytes while read", path, int64(maxModelBytes))
 	}
-	return b, nil
+	return b, hex.EncodeToString(h.Sum(nil)), nil
 }

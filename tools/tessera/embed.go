@@ -25,6 +25,9 @@ type modelFlags struct {
 	// byName looks model up in the weights folder only, never as a path:
 	// set when the name comes from a bank.
 	byName bool
+	// sha256, when set, is the SHA-256 the model file must have (a bank's
+	// model), checked while it is read and before it is decoded.
+	sha256 string
 	// maxPixels is the largest image read (--max-pixels).
 	maxPixels int
 }

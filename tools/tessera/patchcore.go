@@ -62,7 +62,7 @@ func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := patchcore.LoadExtractor(path, opts, m.prep(), b)
+	x, err := patchcore.LoadExtractorFor(path, m.sha256, opts, m.prep(), b)
 	if err != nil {
 		return nil, err
 	}

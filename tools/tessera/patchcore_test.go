@@ -125,8 +125,15 @@ func TestFitPredictEval(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other.onnx")
 	os.WriteFile(other, append(raw, 0x32, 5, 'o', 't', 'h', 'e', 'r'), 0o644)
-	if err := run([]string{"predict", "--model", other, "--bank", bankPath, goods[0]}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "made with model") {
+	if err := run([]string{"predict", "--model", other, "--bank", bankPath, goods[0]}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "the bank was made with a model of sha256") {
 		t.Errorf("bank with another model: %v", err)
+	}
+	// The model the bank names, replaced in its weights folder by bytes
+	// that are no model: refused by its hash, before anything decodes it.
+	swapped := t.TempDir()
+	os.WriteFile(filepath.Join(swapped, "mobilenetv2-layer3.onnx"), []byte("\x08\x07not a model"), 0o644)
+	if err := run([]string{"predict", "--weights", swapped, "--bank", bankPath, goods[0]}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "has sha256") || strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("bank's model swapped for junk: %v", err)
 	}
 	// An empty folder is not a training set; the old bank survives.
 	if err := run([]string{"fit", "-q", "--weights", weights, "--data", t.TempDir(), "--out", bankPath}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no PNG or JPEG images") {

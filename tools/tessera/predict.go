@@ -111,6 +111,7 @@ func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
 	if mf.model == "" {
 		mf.model, mf.byName = b.ModelName, true
 	}
+	mf.sha256 = b.ModelSHA256
 	mf.layers, mf.resize, mf.crop = strings.Join(b.Layers, ","), b.Prep.Resize, b.Prep.Crop
 	x, err := mf.extractor()
 	if err != nil {
