@@ -274,8 +274,8 @@ func TestRunInputErrors(t *testing.T) {
 	// A constant Concat operand made for a batch of one, run at two.
 	cat := ot.Model{
 		Inputs: []ot.Value{{Name: "x", Shape: []int64{-1, 4, 16, 16}}}, Outputs: []ot.Value{{Name: "y"}},
-		Nodes:  []ot.Node{node("Concat", []string{"x", "k"}, "y", ot.Int("axis", 1))},
-		Inits:  []ot.Tensor{{Name: "k", Dims: []int64{1, 2, 16, 16}, Float: randn(r, 2*256)}},
+		Nodes: []ot.Node{node("Concat", []string{"x", "k"}, "y", ot.Int("axis", 1))},
+		Inits: []ot.Tensor{{Name: "k", Dims: []int64{1, 2, 16, 16}, Float: randn(r, 2*256)}},
 	}
 	if g, err = onnx.Decode(cat.Encode()); err != nil {
 		t.Fatal(err)

@@ -123,22 +123,53 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 // coordinates along the principal directions of the projected points
 // (lowDims of them, centred), whose distance is at most the full one.
 // That skips most groups, and most tail members, without reading their
-// full vectors.
+// full vectors. The coordinates are kept in blocks of 16 points, so that
+// vec.SqDistBlocks bounds 16 at once (one lane each, in AVX-512 or wasm
+// SIMD) instead of one call per point.
 type selector struct {
 	x       []float32
 	n, d    int
-	low     []float32 // n x lowDims: the principal coordinates
-	dist    []float32 // current r of each point
-	free    group     // points no centre has claimed yet (starting distances)
-	groups  []group   // one per centre, in the order chosen
-	centres []float32 // the centres' vectors, len(groups) x d
-	cLow    []float32 // and their principal coordinates, len(groups) x lowDims
-	far     []float32 // largest r in each group (0 when it has only r = 0)
-	moved   [][]moved // per worker: the points leaving for the new centre
+	low     []float32   // n x lowDims: the principal coordinates
+	dist    []float32   // current r of each point
+	free    group       // points no centre has claimed yet (starting distances)
+	groups  []group     // one per centre, in the order chosen
+	centres []float32   // the centres' vectors, len(groups) x d
+	cLow    []float32   // and their principal coordinates, in blocks (see group.low)
+	cBound  []float32   // per group, the bound on d(centre, new centre)^2 from cLow
+	far     []float32   // largest r in each group (0 when it has only r = 0)
+	moved   [][]moved   // per worker: the points leaving for the new centre
+	bounds  [][]float32 // per worker: scratch for a tail's bounds
 }
 
-// lowDims is how many principal coordinates the bounds use.
-const lowDims = 16
+// lowDims is how many principal coordinates the bounds use: one block
+// row of vec.SqDistBlocks, which computes the bounds of 16 points at once.
+const lowDims = vec.Block
+
+// blockSize is the values of one block of principal coordinates.
+const blockSize = vec.Block * lowDims
+
+// blocked is the length of the blocks holding n points' coordinates.
+func blocked(n int) int { return (n + vec.Block - 1) / vec.Block * blockSize }
+
+// setLow writes point i's coordinates v into blocks: value j of the
+// block's row m at j*vec.Block+m.
+func setLow(blocks []float32, i int, v []float32) {
+	b := blocks[i/vec.Block*blockSize:]
+	m := i % vec.Block
+	for j, x := range v[:lowDims] {
+		b[j*vec.Block+m] = x
+	}
+}
+
+// lowAt reads point i's coordinates back out of blocks.
+func lowAt(blocks []float32, i int) (v [lowDims]float32) {
+	b := blocks[i/vec.Block*blockSize:]
+	m := i % vec.Block
+	for j := range v {
+		v[j] = b[j*vec.Block+m]
+	}
+	return v
+}
 
 // boundSlack absorbs the float32 rounding of a bound, so that it prunes
 // nothing an exact bound would keep.
@@ -148,17 +179,17 @@ type group struct {
 	members []int32   // -1: left for another group
 	r       []float32 // ascending
 	vecs    []float32 // len(members) x d
-	low     []float32 // len(members) x lowDims
+	low     []float32 // principal coordinates, in blocks of vec.Block members (see setLow)
 	dead    int       // members marked -1
 }
 
-// moved is a point leaving its group for the new centre; vec and lowv
-// point into the group's storage, which stays put until add copies them.
+// moved is a point leaving its group for the new centre; vec points into
+// the group's storage, which stays put until add copies it.
 type moved struct {
 	i    int32
 	r    float32
 	vec  []float32
-	lowv []float32
+	lowv [lowDims]float32
 }
 
 func newSelector(x []float32, n, d int) *selector {
@@ -195,7 +226,11 @@ func newSelector(x []float32, n, d int) *selector {
 
 func (s *selector) row(i int) []float32 { return s.x[i*s.d : (i+1)*s.d] }
 
-func (s *selector) lowRow(i int) []float32 { return s.low[i*lowDims : (i+1)*lowDims] }
+// lowOf returns point i's principal coordinates.
+func (s *selector) lowOf(i int) (v [lowDims]float32) {
+	copy(v[:], s.low[i*lowDims:(i+1)*lowDims])
+	return v
+}
 
 // start sets every point's distance to its mean distance to m random
 // distinct points, as the reference does.
@@ -215,9 +250,13 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	for i := range all {
 		all[i] = int32(i)
 	}
-	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: append([]float32(nil), s.x[:s.n*s.d]...), low: append([]float32(nil), s.low...)}
-	s.free.sort(s.d)
+	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: s.x[:s.n*s.d], low: s.low}
+	s.free.sort(s.d, lowDims)
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
+	s.bounds = make([][]float32, len(s.moved))
+	for w := range s.bounds {
+		s.bounds[w] = make([]float32, 8*vec.Block)
+	}
 }
 
 // farthest returns the point with the largest current distance, the
@@ -242,13 +281,16 @@ func (s *selector) farthest() int {
 func (s *selector) add(c int) {
 	d := s.d
 	cv := append([]float32(nil), s.row(c)...)
-	cl := append([]float32(nil), s.lowRow(c)...)
+	cl := s.lowOf(c)
+	// The bounds on every group centre's distance to c, 16 at a time.
+	ng := len(s.groups)
+	s.cBound = slices.Grow(s.cBound[:0], blocked(ng)/lowDims)[:blocked(ng)/lowDims]
+	vec.SqDistBlocks(s.cLow, cl[:], s.cBound)
 	// Work items: the groups, then the free points; each worker gathers
 	// the points that move in its own list.
-	ng := len(s.groups)
 	s.forItems(ng+1, func(w, gi int) {
 		if gi == ng {
-			s.moved[w] = s.free.leave(cv, cl, d, 0, s.moved[w])
+			s.moved[w] = s.free.leave(cv, cl[:], d, 0, s.moved[w], s.bounds[w])
 			return
 		}
 		f := s.far[gi]
@@ -258,7 +300,7 @@ func (s *selector) add(c int) {
 		// Skip the group when d(a, c) >= 2 far; else scan the tail with
 		// r > d(a, c)/2.
 		lim := 4 * f * f
-		if sqdist(s.cLow[gi*lowDims:(gi+1)*lowDims], cl)*boundSlack >= lim {
+		if s.cBound[gi]*boundSlack >= lim {
 			return
 		}
 		dc2 := sqdist(s.centres[gi*d:(gi+1)*d], cv)
@@ -266,7 +308,7 @@ func (s *selector) add(c int) {
 			return
 		}
 		g := &s.groups[gi]
-		s.moved[w] = g.leave(cv, cl, d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w])
+		s.moved[w] = g.leave(cv, cl[:], d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w], s.bounds[w])
 		if n := len(g.r); n > 0 {
 			s.far[gi] = g.r[n-1]
 		} else {
@@ -286,7 +328,7 @@ func (s *selector) add(c int) {
 			nw.members = append(nw.members, m.i)
 			nw.r = append(nw.r, m.r)
 			nw.vecs = append(nw.vecs, m.vec...)
-			nw.low = append(nw.low, m.lowv...)
+			nw.low = append(nw.low, m.lowv[:]...)
 			s.dist[m.i] = m.r
 		}
 		clear(list)
@@ -294,10 +336,13 @@ func (s *selector) add(c int) {
 	}
 	// The centre itself is at distance 0 from its own group.
 	s.dist[c] = 0
-	nw.sort(d)
+	nw.sort(d, lowDims) // nw.low becomes blocks
 	s.groups = append(s.groups, nw)
 	s.centres = append(s.centres, cv...)
-	s.cLow = append(s.cLow, cl...)
+	if len(s.cLow) < blocked(ng+1) {
+		s.cLow = append(s.cLow, make([]float32, blockSize)...)
+	}
+	setLow(s.cLow, ng, cl[:])
 	f := float32(0)
 	if n := len(nw.r); n > 0 {
 		f = nw.r[n-1]
@@ -315,7 +360,7 @@ func (s *selector) forItems(n int, f func(w, i int)) { parallelFor(len(s.moved),
 // far more than the scan reads. Marks at the end are trimmed, so the last
 // entry is the farthest member, and the group is compacted once half of
 // it is marks.
-func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []moved {
+func (g *group) leave(cv, cl []float32, d int, half float32, out []moved, bounds []float32) []moved {
 	// The first member that cv could be nearer to.
 	lo, hi := 0, len(g.r)
 	for lo < hi {
@@ -327,24 +372,31 @@ func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []move
 		}
 	}
 	left := 0
-	for i := lo; i < len(g.r); i++ {
-		m := g.members[i]
-		if m < 0 {
-			continue
-		}
-		r := g.r[i]
-		lv := g.low[i*lowDims : (i+1)*lowDims]
-		// Most scanned members stay: their bound shows it.
-		if sqdist(lv, cl)*boundSlack >= r*r {
-			continue
-		}
-		v := g.vecs[i*d : (i+1)*d]
-		// The distance as the plain greedy loop computes it, so the picks
-		// repeat it exactly.
-		if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
-			out = append(out, moved{i: m, r: dm, vec: v, lowv: lv})
-			g.members[i] = -1
-			left++
+	for i := lo; i < len(g.r); {
+		// The bounds of the members from i's block on, a few blocks at a
+		// time (most tails are short).
+		b0 := i / vec.Block
+		nb := min(len(bounds)/vec.Block, (len(g.r)+vec.Block-1)/vec.Block-b0)
+		vec.SqDistBlocks(g.low[b0*blockSize:(b0+nb)*blockSize], cl, bounds[:nb*vec.Block])
+		first, end := b0*vec.Block, min((b0+nb)*vec.Block, len(g.r))
+		for ; i < end; i++ {
+			m := g.members[i]
+			if m < 0 {
+				continue
+			}
+			r := g.r[i]
+			// Most scanned members stay: their bound shows it.
+			if bounds[i-first]*boundSlack >= r*r {
+				continue
+			}
+			v := g.vecs[i*d : (i+1)*d]
+			// The distance as the plain greedy loop computes it, so the
+			// picks repeat it exactly.
+			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
+				out = append(out, moved{i: m, r: dm, vec: v, lowv: lowAt(g.low, i)})
+				g.members[i] = -1
+				left++
+			}
 		}
 	}
 	if left == 0 {
@@ -361,7 +413,6 @@ func (g *group) leave(cv, cl []float32, d int, half float32, out []moved) []move
 		// Copy the moved members' vectors out before compacting over them.
 		for k := len(out) - left; k < len(out); k++ {
 			out[k].vec = append([]float32(nil), out[k].vec...)
-			out[k].lowv = append([]float32(nil), out[k].lowv...)
 		}
 		g.compact(d)
 	}
@@ -378,7 +429,8 @@ func (g *group) compact(d int) {
 		if kept != i {
 			g.members[kept], g.r[kept] = m, g.r[i]
 			copy(g.vecs[kept*d:(kept+1)*d], g.vecs[i*d:(i+1)*d])
-			copy(g.low[kept*lowDims:(kept+1)*lowDims], g.low[i*lowDims:(i+1)*lowDims])
+			v := lowAt(g.low, i) // i > kept: its block is not yet overwritten at i
+			setLow(g.low, kept, v[:])
 		}
 		kept++
 	}
@@ -386,13 +438,15 @@ func (g *group) compact(d int) {
 	g.members = append([]int32(nil), g.members[:kept]...)
 	g.r = append([]float32(nil), g.r[:kept]...)
 	g.vecs = append([]float32(nil), g.vecs[:kept*d]...)
-	g.low = append([]float32(nil), g.low[:kept*lowDims]...)
+	g.low = append([]float32(nil), g.low[:blocked(kept)]...)
 	g.dead = 0
 }
 
 // sort orders the group's members by r, ascending (ties by index,
-// descending).
-func (g *group) sort(d int) {
+// descending), into fresh storage. Their coordinates are read from g.low
+// as rows of lowDims values when rowStride is lowDims, and from blocks
+// when it is 0; they are written as blocks.
+func (g *group) sort(d, rowStride int) {
 	order := make([]int, len(g.members))
 	for i := range order {
 		order[i] = i
@@ -405,11 +459,16 @@ func (g *group) sort(d int) {
 		return cmp.Compare(g.members[b], g.members[a])
 	})
 	members, r := make([]int32, len(order)), make([]float32, len(order))
-	vecs, low := make([]float32, len(order)*d), make([]float32, len(order)*lowDims)
+	vecs, low := make([]float32, len(order)*d), make([]float32, blocked(len(order)))
 	for j, i := range order {
 		members[j], r[j] = g.members[i], g.r[i]
 		copy(vecs[j*d:(j+1)*d], g.vecs[i*d:(i+1)*d])
-		copy(low[j*lowDims:(j+1)*lowDims], g.low[i*lowDims:(i+1)*lowDims])
+		if rowStride == lowDims {
+			setLow(low, j, g.low[i*lowDims:(i+1)*lowDims])
+		} else {
+			v := lowAt(g.low, i)
+			setLow(low, j, v[:])
+		}
 	}
 	g.members, g.r, g.vecs, g.low = members, r, vecs, low
 }

@@ -116,3 +116,37 @@ func sqDistGo(a, b []float32) float32 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// Block is how many rows a SqDistBlocks block holds, and how many values
+// each row has.
+const Block = 16
+
+// SqDistBlocks sets out[b*Block+m] to the squared distance between q
+// (Block values) and row m of block b of blocks, for every block: blocks
+// holds Block x Block values per block, column-major (value j of row m at
+// j*Block+m), so one vector register holds one value of Block rows and no
+// sum crosses lanes. out has len(blocks)/Block values.
+func SqDistBlocks(blocks, q, out []float32) {
+	nb := len(blocks) / (Block * Block)
+	if nb == 0 {
+		return
+	}
+	_, _ = q[Block-1], out[nb*Block-1]
+	sqDistBlocks(blocks[:nb*Block*Block], q, out)
+}
+
+func sqDistBlocksGo(blocks, q, out []float32) {
+	for b := 0; b < len(blocks)/(Block*Block); b++ {
+		blk := blocks[b*Block*Block : (b+1)*Block*Block]
+		var acc [Block]float32
+		for j := 0; j < Block; j++ {
+			qj := q[j]
+			row := blk[j*Block : (j+1)*Block]
+			for m := range acc {
+				d := row[m] - qj
+				acc[m] += d * d
+			}
+		}
+		copy(out[b*Block:], acc[:])
+	}
+}

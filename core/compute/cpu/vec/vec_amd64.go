@@ -84,3 +84,21 @@ func sqDist(a, b []float32) float32 {
 	}
 	return sqDistGo(a, b)
 }
+
+//go:noescape
+func sqDistBlocksAVX512(blocks, q, out *float32, nb int)
+
+//go:noescape
+func sqDistBlocksAVX2(blocks, q, out *float32, nb int)
+
+func sqDistBlocks(blocks, q, out []float32) {
+	nb := len(blocks) / (Block * Block)
+	switch {
+	case avx512:
+		sqDistBlocksAVX512(&blocks[0], &q[0], &out[0], nb)
+	case avx2:
+		sqDistBlocksAVX2(&blocks[0], &q[0], &out[0], nb)
+	default:
+		sqDistBlocksGo(blocks, q, out)
+	}
+}

@@ -48,3 +48,19 @@ func BenchmarkSqDist(b *testing.B) {
 		})
 	}
 }
+
+func TestSqDistBlocksAVX2(t *testing.T) {
+	if !avx2 {
+		t.Skip("this CPU has no AVX2")
+	}
+	const nb = 3
+	blocks, q := seq(nb*Block*Block, 0.21), seq(Block, 0.9)
+	got, want := make([]float32, nb*Block), make([]float32, nb*Block)
+	sqDistBlocksAVX2(&blocks[0], &q[0], &got[0], nb)
+	sqDistBlocksGo(blocks, q, want)
+	for i := range want {
+		if d := got[i] - want[i]; d > 1e-5*want[i] || d < -1e-5*want[i] {
+			t.Fatalf("[%d] = %g with AVX2, %g in Go", i, got[i], want[i])
+		}
+	}
+}

@@ -86,3 +86,30 @@ func TestSqDist(t *testing.T) {
 		}
 	}
 }
+
+// TestSqDistBlocks checks the blocked distances against SqDist on the
+// gathered rows (within rounding: the sums run in another order), on
+// every kernel this build has.
+func TestSqDistBlocks(t *testing.T) {
+	const nb = 5
+	blocks := seq(nb*Block*Block, 0.37)
+	q := seq(Block, -1.3)
+	got := make([]float32, nb*Block)
+	SqDistBlocks(blocks, q, got)
+	want := make([]float32, nb*Block)
+	sqDistBlocksGo(blocks, q, want)
+	row := make([]float32, Block)
+	for b := 0; b < nb; b++ {
+		for m := 0; m < Block; m++ {
+			for j := range row {
+				row[j] = blocks[b*Block*Block+j*Block+m]
+			}
+			w := SqDist(row, q)
+			for _, g := range []float32{got[b*Block+m], want[b*Block+m]} {
+				if d := g - w; d > 1e-5*w || d < -1e-5*w {
+					t.Fatalf("block %d row %d: %g, SqDist %g", b, m, g, w)
+				}
+			}
+		}
+	}
+}

@@ -58,3 +58,11 @@ func sqDist(a, b []float32) float32 {
 	}
 	return wasmsimd.SqDist(relaxed(), &a[0], &b[0], len(a))
 }
+
+func sqDistBlocks(blocks, q, out []float32) {
+	if simdLevel == wasmsimd.None {
+		sqDistBlocksGo(blocks, q, out)
+		return
+	}
+	wasmsimd.SqDistBlocks(&blocks[0], &q[0], &out[0], len(blocks)/(Block*Block))
+}

@@ -53,6 +53,7 @@ func module(relaxed bool) string {
 	sgemm(&w, relaxed)
 	axpy(&w, relaxed)
 	sqdist(&w, relaxed)
+	sqdistBlocks(&w)
 	sscl(&w)
 	add(&w)
 	deinterleave(&w)
@@ -207,6 +208,41 @@ func sqdist(w *strings.Builder, relaxed bool) {
     (local.get $t)
   )
 `, diff(0), madd(relaxed, "(local.get $d)", "(local.get $d)", "(local.get $s0)"))
+}
+
+// sqdistBlocks sets out[16b+m] to the squared distance between q[0:16]
+// and row m of block b, for b < nb; a block is 16 rows of 16 values stored
+// column-major (value j of row m at 16j+m), so each f32x4 holds one value of
+// four rows and no sum crosses lanes. Multiply, then add: it bounds
+// distances, and the Go loop sums alike.
+func sqdistBlocks(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "sqdist_blocks") (param $blk i32) (param $q i32) (param $out i32) (param $nb i32)
+    (local $j i32) (local $qv v128) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (if (i32.eqz (local.get $nb)) (then (return)))
+    (loop $b
+      (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $s1 (v128.const i64x2 0 0))
+      (local.set $s2 (v128.const i64x2 0 0))
+      (local.set $s3 (v128.const i64x2 0 0))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (local.set $qv (v128.load32_splat align=4 (i32.add (local.get $q) (local.get $j))))
+`)
+	for g := 0; g < 4; g++ {
+		fmt.Fprintf(w, "        (local.set $d (f32x4.sub (v128.load offset=%d align=4 (local.get $blk)) (local.get $qv)))\n", 16*g)
+		fmt.Fprintf(w, "        (local.set $s%d (f32x4.add (local.get $s%d) (f32x4.mul (local.get $d) (local.get $d))))\n", g, g)
+	}
+	w.WriteString(`        (local.set $blk (i32.add (local.get $blk) (i32.const 64)))
+        (br_if $col (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (i32.const 64))))
+      (v128.store align=4 (local.get $out) (local.get $s0))
+      (v128.store offset=16 align=4 (local.get $out) (local.get $s1))
+      (v128.store offset=32 align=4 (local.get $out) (local.get $s2))
+      (v128.store offset=48 align=4 (local.get $out) (local.get $s3))
+      (local.set $out (i32.add (local.get $out) (i32.const 64)))
+      (br_if $b (local.tee $nb (i32.sub (local.get $nb) (i32.const 1)))))
+  )
+`)
 }
 
 // sscl sets dst[i] = min(max(src[i]*s + t, lo), hi) for i < n.

@@ -65,6 +65,16 @@ func sqdist(a, b unsafe.Pointer, n int32) float32
 //go:noescape
 func sqdistRelaxed(a, b unsafe.Pointer, n int32) float32
 
+// SqDistBlocks sets out[16b+m] to the squared distance between q[0:16] and
+// row m of block b of blocks (16x16 values each, column-major), b < nb.
+func SqDistBlocks(blocks, q, out *float32, nb int) {
+	sqdistBlocks(unsafe.Pointer(blocks), unsafe.Pointer(q), unsafe.Pointer(out), int32(nb))
+}
+
+//go:wasmimport tessera_simd sqdist_blocks
+//go:noescape
+func sqdistBlocks(blocks, q, out unsafe.Pointer, nb int32)
+
 // ScaleShiftClamp sets dst[i] = min(max(src[i]*s+t, lo), hi) for i < n.
 func ScaleShiftClamp(dst, src *float32, n int, s, t, lo, hi float32) {
 	sscl(unsafe.Pointer(dst), unsafe.Pointer(src), int32(n), s, t, lo, hi)
