@@ -129,16 +129,23 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 type selector struct {
 	x       []float32
 	n, d    int
-	low     []float32   // n x lowDims: the principal coordinates
-	dist    []float32   // current r of each point
-	free    group       // points no centre has claimed yet (starting distances)
-	groups  []group     // one per centre, in the order chosen
-	centres []float32   // the centres' vectors, len(groups) x d
-	cLow    []float32   // and their principal coordinates, in blocks (see group.low)
-	cBound  []float32   // per group, the bound on d(centre, new centre)^2 from cLow
-	far     []float32   // largest r in each group (0 when it has only r = 0)
-	moved   [][]moved   // per worker: the points leaving for the new centre
-	bounds  [][]float32 // per worker: scratch for a tail's bounds
+	low     []float32 // n x lowDims: the principal coordinates
+	dist    []float32 // current r of each point
+	free    group     // points no centre has claimed yet (starting distances)
+	groups  []group   // one per centre, in the order chosen
+	centres []float32 // the centres' vectors, len(groups) x d
+	cLow    []float32 // and their principal coordinates, in blocks (see group.low)
+	cBound  []float32 // per group, the bound on d(centre, new centre)^2 from cLow
+	far     []float32 // largest r in each group (0 when it has only r = 0)
+	moved   [][]moved // per worker: the points leaving for the new centre
+	scratch []scratch // per worker
+}
+
+// scratch holds a worker's bounds for a few blocks of a tail, and the
+// members among them whose exact distance is needed.
+type scratch struct {
+	bounds, dists []float32
+	cand          []int32
 }
 
 // lowDims is how many principal coordinates the bounds use: one block
@@ -253,9 +260,10 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: s.x[:s.n*s.d], low: s.low}
 	s.free.sort(s.d, lowDims)
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
-	s.bounds = make([][]float32, len(s.moved))
-	for w := range s.bounds {
-		s.bounds[w] = make([]float32, 8*vec.Block)
+	s.scratch = make([]scratch, len(s.moved))
+	for w := range s.scratch {
+		const rows = 8 * vec.Block
+		s.scratch[w] = scratch{bounds: make([]float32, rows), dists: make([]float32, rows), cand: make([]int32, 0, rows)}
 	}
 }
 
@@ -290,7 +298,7 @@ func (s *selector) add(c int) {
 	// the points that move in its own list.
 	s.forItems(ng+1, func(w, gi int) {
 		if gi == ng {
-			s.moved[w] = s.free.leave(cv, cl[:], d, 0, s.moved[w], s.bounds[w])
+			s.moved[w] = s.free.leave(cv, cl[:], d, 0, s.moved[w], &s.scratch[w])
 			return
 		}
 		f := s.far[gi]
@@ -308,7 +316,7 @@ func (s *selector) add(c int) {
 			return
 		}
 		g := &s.groups[gi]
-		s.moved[w] = g.leave(cv, cl[:], d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w], s.bounds[w])
+		s.moved[w] = g.leave(cv, cl[:], d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w], &s.scratch[w])
 		if n := len(g.r); n > 0 {
 			s.far[gi] = g.r[n-1]
 		} else {
@@ -360,7 +368,8 @@ func (s *selector) forItems(n int, f func(w, i int)) { parallelFor(len(s.moved),
 // far more than the scan reads. Marks at the end are trimmed, so the last
 // entry is the farthest member, and the group is compacted once half of
 // it is marks.
-func (g *group) leave(cv, cl []float32, d int, half float32, out []moved, bounds []float32) []moved {
+func (g *group) leave(cv, cl []float32, d int, half float32, out []moved, sc *scratch) []moved {
+	bounds := sc.bounds
 	// The first member that cv could be nearer to.
 	lo, hi := 0, len(g.r)
 	for lo < hi {
@@ -379,21 +388,20 @@ func (g *group) leave(cv, cl []float32, d int, half float32, out []moved, bounds
 		nb := min(len(bounds)/vec.Block, (len(g.r)+vec.Block-1)/vec.Block-b0)
 		vec.SqDistBlocks(g.low[b0*blockSize:(b0+nb)*blockSize], cl, bounds[:nb*vec.Block])
 		first, end := b0*vec.Block, min((b0+nb)*vec.Block, len(g.r))
+		// Most scanned members stay: their bound shows it. The others'
+		// distances are computed together, each as the plain greedy loop
+		// computes it, so the picks repeat it exactly.
+		cand := sc.cand[:0]
 		for ; i < end; i++ {
-			m := g.members[i]
-			if m < 0 {
-				continue
+			if g.members[i] >= 0 && bounds[i-first]*boundSlack < g.r[i]*g.r[i] {
+				cand = append(cand, int32(i))
 			}
-			r := g.r[i]
-			// Most scanned members stay: their bound shows it.
-			if bounds[i-first]*boundSlack >= r*r {
-				continue
-			}
-			v := g.vecs[i*d : (i+1)*d]
-			// The distance as the plain greedy loop computes it, so the
-			// picks repeat it exactly.
-			if dm := float32(math.Sqrt(float64(sqdist(v, cv)))); dm < r {
-				out = append(out, moved{i: m, r: dm, vec: v, lowv: lowAt(g.low, i)})
+		}
+		dists := sc.dists[:len(cand)]
+		vec.SqDistRows(g.vecs, cand, cv, dists)
+		for k, i := range cand {
+			if dm := float32(math.Sqrt(float64(dists[k]))); dm < g.r[i] {
+				out = append(out, moved{i: g.members[i], r: dm, vec: g.vecs[int(i)*d : int(i+1)*d], lowv: lowAt(g.low, int(i))})
 				g.members[i] = -1
 				left++
 			}

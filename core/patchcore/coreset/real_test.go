@@ -45,7 +45,9 @@ var benchSets = []benchdata.Set{
 
 // BenchmarkSelect times the default coreset (10%) of real categories'
 // training vectors: the previous selector ("legacy") and today's, in one
-// run, and checks that they pick the same.
+// run. Today's picks are plain greedy's (checked once on bottle with
+// ResNet-50 v2: all 16,385 the same; the previous selector's differ from
+// pick 3,396 on, where two distances tie).
 func BenchmarkSelect(b *testing.B) {
 	for _, set := range benchSets {
 		var x []float32
@@ -70,9 +72,11 @@ func BenchmarkSelect(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				old = coreset.LegacySelect(x, n, d, coreset.Default())
 			}
+			// The previous selector broke ties among equal distances
+			// otherwise (TestRealPicksMatchPlainGreedy); say where.
 			for i := range old {
 				if picks != nil && picks[i] != old[i] {
-					b.Errorf("pick %d: %d, the previous selector %d", i, picks[i], old[i])
+					b.Logf("from pick %d of %d on, the previous selector broke a tie otherwise", i, len(old))
 					break
 				}
 			}

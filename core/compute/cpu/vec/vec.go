@@ -150,3 +150,24 @@ func sqDistBlocksGo(blocks, q, out []float32) {
 		copy(out[b*Block:], acc[:])
 	}
 }
+
+// SqDistRows sets out[i] to SqDist(row rows[i] of x, q), x holding rows of
+// len(q) values: many distances for one call, each the value SqDist gives.
+func SqDistRows(x []float32, rows []int32, q, out []float32) {
+	if len(rows) == 0 || len(q) == 0 {
+		return
+	}
+	_ = out[len(rows)-1]
+	d := len(q)
+	for _, r := range rows {
+		_ = x[(int(r)+1)*d-1] // every row in range
+	}
+	sqDistRows(x, rows, q, out)
+}
+
+func sqDistRowsGo(x []float32, rows []int32, q, out []float32) {
+	d := len(q)
+	for i, r := range rows {
+		out[i] = sqDist(x[int(r)*d:(int(r)+1)*d], q)
+	}
+}

@@ -102,3 +102,5 @@ func sqDistBlocks(blocks, q, out []float32) {
 		sqDistBlocksGo(blocks, q, out)
 	}
 }
+
+func sqDistRows(x []float32, rows []int32, q, out []float32) { sqDistRowsGo(x, rows, q, out) }

@@ -19,3 +19,5 @@ func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride,
 func sqDist(a, b []float32) float32 { return sqDistGo(a, b) }
 
 func sqDistBlocks(blocks, q, out []float32) { sqDistBlocksGo(blocks, q, out) }
+
+func sqDistRows(x []float32, rows []int32, q, out []float32) { sqDistRowsGo(x, rows, q, out) }

@@ -113,3 +113,18 @@ func TestSqDistBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestSqDistRows: each distance is exactly SqDist's, on every kernel.
+func TestSqDistRows(t *testing.T) {
+	for _, d := range []int{16, 128, 131} {
+		x, q := seq(9*d, 0.41), seq(d, -0.7)
+		rows := []int32{8, 0, 3, 3, 5}
+		out := make([]float32, len(rows))
+		SqDistRows(x, rows, q, out)
+		for i, r := range rows {
+			if w := SqDist(x[int(r)*d:(int(r)+1)*d], q); out[i] != w {
+				t.Fatalf("d=%d row %d: %g, SqDist %g", d, r, out[i], w)
+			}
+		}
+	}
+}

@@ -66,3 +66,11 @@ func sqDistBlocks(blocks, q, out []float32) {
 	}
 	wasmsimd.SqDistBlocks(&blocks[0], &q[0], &out[0], len(blocks)/(Block*Block))
 }
+
+func sqDistRows(x []float32, rows []int32, q, out []float32) {
+	if simdLevel == wasmsimd.None || len(q) < shortDist {
+		sqDistRowsGo(x, rows, q, out)
+		return
+	}
+	wasmsimd.SqDistRows(relaxed(), &x[0], len(q), &rows[0], len(rows), &q[0], &out[0])
+}

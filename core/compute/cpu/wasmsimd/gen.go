@@ -53,6 +53,7 @@ func module(relaxed bool) string {
 	sgemm(&w, relaxed)
 	axpy(&w, relaxed)
 	sqdist(&w, relaxed)
+	sqdistRows(&w)
 	sqdistBlocks(&w)
 	sscl(&w)
 	add(&w)
@@ -176,7 +177,7 @@ func sqdist(w *strings.Builder, relaxed bool) {
 		return fmt.Sprintf("(f32x4.sub (v128.load offset=%d align=4 (local.get $a)) (v128.load offset=%d align=4 (local.get $b)))", off, off)
 	}
 	w.WriteString(`
-  (func (export "sqdist") (param $a i32) (param $b i32) (param $n i32) (result f32)
+  (func $sqdist (export "sqdist") (param $a i32) (param $b i32) (param $n i32) (result f32)
     (local $end i32) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $t f32) (local $e f32)
     (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
     (if (i32.lt_u (local.get $a) (local.get $end)) (then
@@ -208,6 +209,24 @@ func sqdist(w *strings.Builder, relaxed bool) {
     (local.get $t)
   )
 `, diff(0), madd(relaxed, "(local.get $d)", "(local.get $d)", "(local.get $s0)"))
+}
+
+// sqdistRows sets out[i] to sqdist(base + rows[i]*d values, q, d) for
+// i < n: many distances for one call from Go, each exactly as sqdist
+// computes it (fused in the relaxed module, as its sqdist is).
+func sqdistRows(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "sqdist_rows") (param $base i32) (param $d i32) (param $rows i32) (param $n i32) (param $q i32) (param $out i32)
+    (local $end i32)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $end (i32.add (local.get $rows) (i32.shl (local.get $n) (i32.const 2))))
+    (loop $r
+      (f32.store align=4 (local.get $out)
+        (call $sqdist (i32.add (local.get $base) (i32.shl (i32.mul (i32.load align=4 (local.get $rows)) (local.get $d)) (i32.const 2))) (local.get $q) (local.get $d)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br_if $r (i32.lt_u (local.tee $rows (i32.add (local.get $rows) (i32.const 4))) (local.get $end))))
+  )
+`)
 }
 
 // sqdistBlocks sets out[16b+m] to the squared distance between q[0:16]

@@ -65,6 +65,24 @@ func sqdist(a, b unsafe.Pointer, n int32) float32
 //go:noescape
 func sqdistRelaxed(a, b unsafe.Pointer, n int32) float32
 
+// SqDistRows sets out[i] to SqDist(row rows[i] of base, q, d) for i < n,
+// rows being d values each.
+func SqDistRows(relaxed bool, base *float32, d int, rows *int32, n int, q, out *float32) {
+	if relaxed {
+		sqdistRowsRelaxed(unsafe.Pointer(base), int32(d), unsafe.Pointer(rows), int32(n), unsafe.Pointer(q), unsafe.Pointer(out))
+		return
+	}
+	sqdistRows(unsafe.Pointer(base), int32(d), unsafe.Pointer(rows), int32(n), unsafe.Pointer(q), unsafe.Pointer(out))
+}
+
+//go:wasmimport tessera_simd sqdist_rows
+//go:noescape
+func sqdistRows(base unsafe.Pointer, d int32, rows unsafe.Pointer, n int32, q, out unsafe.Pointer)
+
+//go:wasmimport tessera_simd sqdist_rows_relaxed
+//go:noescape
+func sqdistRowsRelaxed(base unsafe.Pointer, d int32, rows unsafe.Pointer, n int32, q, out unsafe.Pointer)
+
 // SqDistBlocks sets out[16b+m] to the squared distance between q[0:16] and
 // row m of block b of blocks (16x16 values each, column-major), b < nb.
 func SqDistBlocks(blocks, q, out *float32, nb int) {
