@@ -7,7 +7,9 @@
 // The selection is exact greedy k-center on the projected points, made
 // fast by the triangle inequality: points are grouped by their nearest
 // chosen centre and sorted by their distance to it, so each new centre
-// reads only the members it could be nearer to (see selector).
+// reads only the members it could be nearer to (see selector); and by
+// taking centres into the groups in batches (see batch), so that the data
+// is read once per batch rather than once per centre.
 package coreset
 
 import (
@@ -71,9 +73,12 @@ func Select(x []float32, n, d int, cfg Config, progress func(done, total int)) (
 func (s *selector) pick(k int, progress func(done, total int)) []int {
 	chosen := make([]int, 0, k)
 	for len(chosen) < k {
-		c := s.farthest()
+		c := s.farthestPending()
 		chosen = append(chosen, c)
-		s.add(c)
+		s.choose(c)
+		if len(s.pend.ids) == batch || len(chosen) == k {
+			s.apply()
+		}
 		if progress != nil && (len(chosen)%256 == 0 || len(chosen) == k) {
 			progress(len(chosen), k)
 		}
@@ -127,25 +132,28 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 // vec.SqDistBlocks bounds 16 at once (one lane each, in AVX-512 or wasm
 // SIMD) instead of one call per point.
 type selector struct {
-	x       []float32
-	n, d    int
-	low     []float32 // n x lowDims: the principal coordinates
-	dist    []float32 // current r of each point
-	free    group     // points no centre has claimed yet (starting distances)
-	groups  []group   // one per centre, in the order chosen
-	centres []float32 // the centres' vectors, len(groups) x d
-	cLow    []float32 // and their principal coordinates, in blocks (see group.low)
-	cBound  []float32 // per group, the bound on d(centre, new centre)^2 from cLow
-	far     []float32 // largest r in each group (0 when it has only r = 0)
-	moved   [][]moved // per worker: the points leaving for the new centre
-	scratch []scratch // per worker
+	x        []float32
+	n, d     int
+	low      []float32 // n x lowDims: the principal coordinates
+	dist     []float32 // current r of each point
+	free     group     // points no centre has claimed yet (starting distances)
+	groups   []group   // one per centre, in the order chosen
+	centres  []float32 // the centres' vectors, len(groups) x d
+	cLow     []float32 // and their principal coordinates, in blocks (see group.low)
+	cBound   []float32 // per group, the bound on d(centre, new centre)^2 from cLow
+	far      []float32 // largest r in each group (0 when it has only r = 0)
+	moved    [][]moved // per worker: the points leaving for the new centre
+	scratch  []scratch // per worker
+	pend     pending   // centres chosen but not yet taken in by the groups
+	movedAll []moved   // apply's scratch: every worker's moved points
 }
 
 // scratch holds a worker's bounds for a few blocks of a tail, and the
 // members among them whose exact distance is needed.
 type scratch struct {
-	bounds, dists []float32
-	cand          []int32
+	bounds []float32
+	js     []int32   // the pending centres a group's members may move to
+	half   []float32 // half their distance to the group's centre
 }
 
 // lowDims is how many principal coordinates the bounds use: one block
@@ -193,10 +201,10 @@ type group struct {
 // moved is a point leaving its group for the new centre; vec points into
 // the group's storage, which stays put until add copies it.
 type moved struct {
-	i    int32
-	r    float32
-	vec  []float32
-	lowv [lowDims]float32
+	i, to int32 // the point, and the pending centre it moves to
+	r     float32
+	vec   []float32
+	lowv  [lowDims]float32
 }
 
 func newSelector(x []float32, n, d int) *selector {
@@ -260,153 +268,22 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: s.x[:s.n*s.d], low: s.low}
 	s.free.sort(s.d, lowDims)
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
+	s.pend = newPending(s.n, s.d)
 	s.scratch = make([]scratch, len(s.moved))
 	for w := range s.scratch {
-		const rows = 8 * vec.Block
-		s.scratch[w] = scratch{bounds: make([]float32, rows), dists: make([]float32, rows), cand: make([]int32, 0, rows)}
+		s.scratch[w] = scratch{js: make([]int32, 0, batch), half: make([]float32, 0, batch)}
 	}
-}
-
-// farthest returns the point with the largest current distance, the
-// lowest index among equals, as a plain greedy loop would.
-func (s *selector) farthest() int {
-	best, idx := float32(-1), int32(0)
-	if last := len(s.free.r) - 1; last >= 0 {
-		best, idx = s.free.r[last], s.free.members[last]
-	}
-	for g, f := range s.far {
-		if f >= best {
-			if m := s.groups[g].members[len(s.groups[g].members)-1]; f > best || m < idx {
-				best, idx = f, m
-			}
-		}
-	}
-	return int(idx)
-}
-
-// add makes point c a centre: every point nearer to c than to its current
-// centre moves to c's group.
-func (s *selector) add(c int) {
-	d := s.d
-	cv := append([]float32(nil), s.row(c)...)
-	cl := s.lowOf(c)
-	// The bounds on every group centre's distance to c, 16 at a time.
-	ng := len(s.groups)
-	s.cBound = slices.Grow(s.cBound[:0], blocked(ng)/lowDims)[:blocked(ng)/lowDims]
-	vec.SqDistBlocks(s.cLow, cl[:], s.cBound)
-	// Work items: the groups, then the free points; each worker gathers
-	// the points that move in its own list.
-	s.forItems(ng+1, func(w, gi int) {
-		if gi == ng {
-			s.moved[w] = s.free.leave(cv, cl[:], d, 0, s.moved[w], &s.scratch[w])
-			return
-		}
-		f := s.far[gi]
-		if f <= 0 {
-			return
-		}
-		// Skip the group when d(a, c) >= 2 far; else scan the tail with
-		// r > d(a, c)/2.
-		lim := 4 * f * f
-		if s.cBound[gi]*boundSlack >= lim {
-			return
-		}
-		dc2 := sqdist(s.centres[gi*d:(gi+1)*d], cv)
-		if dc2 >= lim {
-			return
-		}
-		g := &s.groups[gi]
-		s.moved[w] = g.leave(cv, cl[:], d, float32(math.Sqrt(float64(dc2)))/2, s.moved[w], &s.scratch[w])
-		if n := len(g.r); n > 0 {
-			s.far[gi] = g.r[n-1]
-		} else {
-			s.far[gi] = 0
-		}
-	})
-	total := 0
-	for _, list := range s.moved {
-		total += len(list)
-	}
-	nw := group{
-		members: make([]int32, 0, total), r: make([]float32, 0, total),
-		vecs: make([]float32, 0, total*d), low: make([]float32, 0, total*lowDims),
-	}
-	for w, list := range s.moved {
-		for _, m := range list {
-			nw.members = append(nw.members, m.i)
-			nw.r = append(nw.r, m.r)
-			nw.vecs = append(nw.vecs, m.vec...)
-			nw.low = append(nw.low, m.lowv[:]...)
-			s.dist[m.i] = m.r
-		}
-		clear(list)
-		s.moved[w] = list[:0]
-	}
-	// The centre itself is at distance 0 from its own group.
-	s.dist[c] = 0
-	nw.sort(d, lowDims) // nw.low becomes blocks
-	s.groups = append(s.groups, nw)
-	s.centres = append(s.centres, cv...)
-	if len(s.cLow) < blocked(ng+1) {
-		s.cLow = append(s.cLow, make([]float32, blockSize)...)
-	}
-	setLow(s.cLow, ng, cl[:])
-	f := float32(0)
-	if n := len(nw.r); n > 0 {
-		f = nw.r[n-1]
-	}
-	s.far = append(s.far, f)
 }
 
 // forItems runs f(worker, 0..n-1) over the selector's workers.
 func (s *selector) forItems(n int, f func(w, i int)) { parallelFor(len(s.moved), n, f) }
 
-// leave removes from g the members nearer to cv than to their centre,
-// among those with r > half (all, for half = 0), and appends them to out
-// with their new distances and copies of their vectors. A member that
-// leaves is only marked (members[i] = -1): moving the others up would copy
-// far more than the scan reads. Marks at the end are trimmed, so the last
+// dropMarked finishes a scan that marked left members as gone (the last
+// of them appended to out): marks at the end are trimmed, so the last
 // entry is the farthest member, and the group is compacted once half of
-// it is marks.
-func (g *group) leave(cv, cl []float32, d int, half float32, out []moved, sc *scratch) []moved {
-	bounds := sc.bounds
-	// The first member that cv could be nearer to.
-	lo, hi := 0, len(g.r)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if g.r[mid] > half {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	left := 0
-	for i := lo; i < len(g.r); {
-		// The bounds of the members from i's block on, a few blocks at a
-		// time (most tails are short).
-		b0 := i / vec.Block
-		nb := min(len(bounds)/vec.Block, (len(g.r)+vec.Block-1)/vec.Block-b0)
-		vec.SqDistBlocks(g.low[b0*blockSize:(b0+nb)*blockSize], cl, bounds[:nb*vec.Block])
-		first, end := b0*vec.Block, min((b0+nb)*vec.Block, len(g.r))
-		// Most scanned members stay: their bound shows it. The others'
-		// distances are computed together, each as the plain greedy loop
-		// computes it, so the picks repeat it exactly.
-		cand := sc.cand[:0]
-		for ; i < end; i++ {
-			if g.members[i] >= 0 && bounds[i-first]*boundSlack < g.r[i]*g.r[i] {
-				cand = append(cand, int32(i))
-			}
-		}
-		dists := sc.dists[:len(cand)]
-		vec.SqDistRows(g.vecs, cand, cv, dists)
-		for k, i := range cand {
-			if dm := float32(math.Sqrt(float64(dists[k]))); dm < g.r[i] {
-				out = append(out, moved{i: g.members[i], r: dm, vec: g.vecs[int(i)*d : int(i+1)*d], lowv: lowAt(g.low, int(i))})
-				g.members[i] = -1
-				left++
-			}
-		}
-	}
+// it is marks. A member that leaves is only marked: moving the others up
+// would copy far more than the scan reads.
+func (g *group) dropMarked(left, d int, out []moved) []moved {
 	if left == 0 {
 		return out
 	}

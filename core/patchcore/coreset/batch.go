@@ -1,0 +1,282 @@
+package coreset
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/tessera/tessera/core/compute/cpu/vec"
+)
+
+// batch is how many centres are chosen before the groups take them in.
+// Taking in one centre reads every group it could change, most of the
+// data; taking in a batch reads it once for all of them, so the selection
+// works from cache instead of memory. Between two batches the groups are
+// stale: a point's r is an upper bound, and the search for the farthest
+// point brings the points it looks at up to date with the pending centres
+// (evaluate) before trusting their distance.
+const batch = 64
+
+// pending holds the centres chosen since the groups were last brought up
+// to date, and what the search for the farthest point learnt of them.
+type pending struct {
+	ids  []int
+	vecs []float32 // len(ids) x d
+	low  []float32 // len(ids) x lowDims, as rows
+
+	// rr is a point's distance to the nearest centre, pending ones up to
+	// stamp included (valid where stamp > 0); touched lists those points.
+	rr      []float32
+	stamp   []int32
+	touched []int32
+}
+
+func newPending(n, d int) pending {
+	return pending{
+		vecs: make([]float32, 0, batch*d), low: make([]float32, 0, batch*lowDims),
+		rr: make([]float32, n), stamp: make([]int32, n),
+	}
+}
+
+// evaluate returns point p's distance to the nearest centre, the pending
+// ones included, computed as the plain greedy loop computes it.
+func (s *selector) evaluate(p int) float32 {
+	q := &s.pend
+	if len(q.ids) == 0 {
+		return s.dist[p]
+	}
+	st := int(q.stamp[p])
+	r := s.dist[p]
+	if st > 0 {
+		r = q.rr[p]
+	} else {
+		q.touched = append(q.touched, int32(p))
+	}
+	pl, pv := s.low[p*lowDims:(p+1)*lowDims], s.row(p)
+	for j := st; j < len(q.ids); j++ {
+		if sqdist(pl, q.low[j*lowDims:(j+1)*lowDims])*boundSlack >= r*r {
+			continue
+		}
+		if dm := float32(math.Sqrt(float64(sqdist(pv, q.vecs[j*s.d:(j+1)*s.d])))); dm < r {
+			r = dm
+		}
+	}
+	q.rr[p], q.stamp[p] = r, int32(len(q.ids))
+	return r
+}
+
+// farthestPending returns the point with the largest distance to the
+// centres, pending ones included, the lowest index among equals. A group's
+// stored r are upper bounds, so a group whose largest one is below the best
+// found so far cannot hold the answer, nor can the members below it.
+func (s *selector) farthestPending() int {
+	best, idx := float32(-1), int32(-1)
+	consider := func(g *group) {
+		for i := len(g.r) - 1; i >= 0 && g.r[i] >= best; i-- {
+			m := g.members[i]
+			if m < 0 {
+				continue
+			}
+			if v := s.evaluate(int(m)); v > best || v == best && m < idx {
+				best, idx = v, m
+			}
+		}
+	}
+	// The group most likely to hold it first, then all that still could.
+	top, topFar := -1, float32(-1)
+	for g, f := range s.far {
+		if f > topFar {
+			top, topFar = g, f
+		}
+	}
+	consider(&s.free)
+	if top >= 0 {
+		consider(&s.groups[top])
+	}
+	for g, f := range s.far {
+		if f >= best && g != top {
+			consider(&s.groups[g])
+		}
+	}
+	return int(idx)
+}
+
+// choose makes point c a pending centre.
+func (s *selector) choose(c int) {
+	q := &s.pend
+	q.ids = append(q.ids, c)
+	q.vecs = append(q.vecs, s.row(c)...)
+	q.low = append(q.low, s.low[c*lowDims:(c+1)*lowDims]...)
+}
+
+// apply brings the groups up to date with the pending centres: every point
+// nearer to one of them than to its centre moves to the group of the
+// nearest (the first chosen among equals, as one centre at a time would).
+func (s *selector) apply() {
+	q := &s.pend
+	np, ng, d := len(q.ids), len(s.groups), s.d
+	if np == 0 {
+		return
+	}
+	// Bounds on every group centre's distance to each pending centre.
+	per := blocked(ng) / lowDims
+	s.cBound = slices.Grow(s.cBound[:0], np*per)[:np*per]
+	parallelItems(np, func(j int) {
+		vec.SqDistBlocks(s.cLow, q.low[j*lowDims:(j+1)*lowDims], s.cBound[j*per:(j+1)*per])
+	})
+	s.forItems(ng+1, func(w, gi int) {
+		sc := &s.scratch[w]
+		if gi == ng {
+			// No centre: every member may move, to any pending centre.
+			sc.js, sc.half = sc.js[:0], sc.half[:0]
+			for j := range np {
+				sc.js, sc.half = append(sc.js, int32(j)), append(sc.half, 0)
+			}
+			s.moved[w] = s.free.leaveAll(q, d, s.moved[w], sc)
+			return
+		}
+		f := s.far[gi]
+		if f <= 0 {
+			return
+		}
+		// The pending centres c that can take members: d(a, c) < 2 far.
+		lim := 4 * f * f
+		a := s.centres[gi*d : (gi+1)*d]
+		sc.js, sc.half = sc.js[:0], sc.half[:0]
+		for j := range np {
+			if s.cBound[j*per+gi]*boundSlack >= lim {
+				continue
+			}
+			if dc2 := sqdist(a, q.vecs[j*d:(j+1)*d]); dc2 < lim {
+				sc.js, sc.half = append(sc.js, int32(j)), append(sc.half, float32(math.Sqrt(float64(dc2)))/2)
+			}
+		}
+		if len(sc.js) == 0 {
+			return
+		}
+		g := &s.groups[gi]
+		s.moved[w] = g.leaveAll(q, d, s.moved[w], sc)
+		if n := len(g.r); n > 0 {
+			s.far[gi] = g.r[n-1]
+		} else {
+			s.far[gi] = 0
+		}
+	})
+	// One new group per pending centre, in the order chosen, its members
+	// sorted by r (ties: the lowest index last, so the farthest picks it)
+	// and copied once into storage of their own.
+	all := s.movedAll[:0]
+	for w, list := range s.moved {
+		all = append(all, list...)
+		clear(list)
+		s.moved[w] = list[:0]
+	}
+	slices.SortFunc(all, func(a, b moved) int {
+		if c := cmp.Compare(a.to, b.to); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.r, b.r); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.i, a.i)
+	})
+	groups := make([]group, np)
+	for lo := 0; lo < len(all); {
+		hi := lo
+		for hi < len(all) && all[hi].to == all[lo].to {
+			hi++
+		}
+		n := hi - lo
+		g := group{members: make([]int32, n), r: make([]float32, n), vecs: make([]float32, n*d), low: make([]float32, blocked(n))}
+		for k, m := range all[lo:hi] {
+			g.members[k], g.r[k] = m.i, m.r
+			copy(g.vecs[k*d:(k+1)*d], m.vec)
+			setLow(g.low, k, m.lowv[:])
+			s.dist[m.i] = m.r
+		}
+		groups[all[lo].to] = g
+		lo = hi
+	}
+	clear(all)
+	s.movedAll = all[:0]
+	for j, c := range q.ids {
+		s.dist[c] = 0 // a centre is at distance 0 from its own group
+		g := groups[j]
+		s.groups = append(s.groups, g)
+		s.centres = append(s.centres, q.vecs[j*d:(j+1)*d]...)
+		if len(s.cLow) < blocked(ng+j+1) {
+			s.cLow = append(s.cLow, make([]float32, blockSize)...)
+		}
+		setLow(s.cLow, ng+j, q.low[j*lowDims:(j+1)*lowDims])
+		f := float32(0)
+		if n := len(g.r); n > 0 {
+			f = g.r[n-1]
+		}
+		s.far = append(s.far, f)
+	}
+	for _, p := range q.touched {
+		q.stamp[p] = 0
+	}
+	q.ids, q.vecs, q.low, q.touched = q.ids[:0], q.vecs[:0], q.low[:0], q.touched[:0]
+}
+
+// leaveAll removes from g the members nearer to one of the pending centres
+// sc.js than to their own centre, and appends them to out with their new
+// distance and the pending centre they move to. sc.half[k] is half the
+// distance from g's centre to pending centre sc.js[k] (0 for the free
+// points): a member with r <= half cannot be nearer to that one.
+func (g *group) leaveAll(q *pending, d int, out []moved, sc *scratch) []moved {
+	minHalf := slices.Min(sc.half)
+	lo, hi := 0, len(g.r)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if g.r[mid] > minHalf {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	nj := len(sc.js)
+	const chunk = 4 // blocks of members bounded at once
+	if need := nj * chunk * vec.Block; len(sc.bounds) < need {
+		sc.bounds = make([]float32, need)
+	}
+	left := 0
+	for i := lo; i < len(g.r); {
+		b0 := i / vec.Block
+		nb := min(chunk, (len(g.r)+vec.Block-1)/vec.Block-b0)
+		blocks := g.low[b0*blockSize : (b0+nb)*blockSize]
+		rows := nb * vec.Block
+		for k, j := range sc.js {
+			vec.SqDistBlocks(blocks, q.low[int(j)*lowDims:int(j+1)*lowDims], sc.bounds[k*rows:(k+1)*rows])
+		}
+		first, end := b0*vec.Block, min((b0+nb)*vec.Block, len(g.r))
+		for ; i < end; i++ {
+			m := g.members[i]
+			if m < 0 {
+				continue
+			}
+			r0 := g.r[i]
+			r, to := r0, int32(-1)
+			v := g.vecs[i*d : (i+1)*d]
+			// The pending centres in the order chosen, so that a member
+			// moves to the first of equally near ones.
+			for k, j := range sc.js {
+				if r0 <= sc.half[k] || sc.bounds[k*rows+i-first]*boundSlack >= r*r {
+					continue
+				}
+				// The distance as the plain greedy loop computes it, so
+				// the picks repeat it exactly.
+				if dm := float32(math.Sqrt(float64(sqdist(v, q.vecs[int(j)*d:int(j+1)*d])))); dm < r {
+					r, to = dm, j
+				}
+			}
+			if to >= 0 {
+				out = append(out, moved{i: m, r: r, to: to, vec: v, lowv: lowAt(g.low, i)})
+				g.members[i] = -1
+				left++
+			}
+		}
+	}
+	return g.dropMarked(left, d, out)
+}
