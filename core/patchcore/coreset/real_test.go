@@ -1,6 +1,7 @@
 package coreset_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/tessera/tessera/core/patchcore/coreset"
@@ -34,6 +35,29 @@ func TestRealPicksMatchPlainGreedy(t *testing.T) {
 	t.Logf("%d picks of %d real patch vectors match plain greedy; the previous selector broke ties otherwise in %d", len(got), n, differ)
 	if differ > len(want)/50 {
 		t.Errorf("the previous selector differs in %d of %d picks", differ, len(want))
+	}
+}
+
+// TestSharedPicksMatchPlainGreedy is TestRealPicksMatchPlainGreedy on the
+// shared bottle category with both models (163,856 points, 16,385 picks;
+// plain greedy takes minutes): run with TESSERA_LONG_TESTS=1.
+func TestSharedPicksMatchPlainGreedy(t *testing.T) {
+	if os.Getenv("TESSERA_LONG_TESTS") == "" {
+		t.Skip("minutes long: set TESSERA_LONG_TESTS=1")
+	}
+	for _, set := range benchSets[:2] {
+		x, n, d := benchdata.Train(t, set)
+		got, err := coreset.Select(x, n, d, coreset.Default(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := coreset.Greedy(x, n, d, coreset.Default())
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: pick %d of %d: %d, plain greedy picked %d", set, i, len(want), got[i], want[i])
+			}
+		}
+		t.Logf("%s: all %d picks are plain greedy's", set, len(want))
 	}
 }
 
