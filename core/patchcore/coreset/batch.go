@@ -3,6 +3,7 @@ package coreset
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/tessera/tessera/core/compute/cpu/vec"
@@ -15,7 +16,10 @@ import (
 // stale: a point's r is an upper bound, and the search for the farthest
 // point brings the points it looks at up to date with the pending centres
 // (evaluate) before trusting their distance.
-const batch = 64
+const batch = 64 // at most 64: a member's centres to check are one uint64
+
+// chunk is how many blocks of a group's members leaveAll bounds at once.
+const chunk = 4
 
 // pending holds the centres chosen since the groups were last brought up
 // to date, and what the search for the farthest point learnt of them.
@@ -237,42 +241,61 @@ func (g *group) leaveAll(q *pending, d int, out []moved, sc *scratch) []moved {
 		}
 	}
 	nj := len(sc.js)
-	const chunk = 4 // blocks of members bounded at once
-	if need := nj * chunk * vec.Block; len(sc.bounds) < need {
-		sc.bounds = make([]float32, need)
+	const rows = chunk * vec.Block
+	if len(sc.bounds) < nj*rows {
+		sc.bounds, sc.masks = make([]float32, nj*rows), make([]uint16, nj*chunk)
 	}
 	left := 0
-	for i := lo; i < len(g.r); {
-		b0 := i / vec.Block
-		nb := min(chunk, (len(g.r)+vec.Block-1)/vec.Block-b0)
-		blocks := g.low[b0*blockSize : (b0+nb)*blockSize]
-		rows := nb * vec.Block
-		for k, j := range sc.js {
-			vec.SqDistBlocks(blocks, q.low[int(j)*lowDims:int(j+1)*lowDims], sc.bounds[k*rows:(k+1)*rows])
+	for first := lo / vec.Block * vec.Block; first < len(g.r); first += rows {
+		nb := min(chunk, (len(g.r)-first+vec.Block-1)/vec.Block)
+		end := min(first+rows, len(g.r))
+		blocks := g.low[first/vec.Block*blockSize : (first/vec.Block+nb)*blockSize]
+		// A member's bound must beat its r at the batch's start to matter.
+		thr := sc.thr[:nb*vec.Block]
+		for c := range thr {
+			thr[c] = -1 // padding, and members no centre may take
+			if i := first + c; i >= lo && i < end && g.members[i] >= 0 {
+				thr[c] = g.r[i] * g.r[i]
+			}
 		}
-		first, end := b0*vec.Block, min((b0+nb)*vec.Block, len(g.r))
-		for ; i < end; i++ {
-			m := g.members[i]
-			if m < 0 {
+		// Which pending centres each member must be checked against.
+		want := sc.want[:end-first]
+		clear(want)
+		for k, j := range sc.js {
+			bounds, masks := sc.bounds[k*rows:k*rows+nb*vec.Block], sc.masks[k*chunk:k*chunk+nb]
+			vec.SqDistBlocksBelow(blocks, q.low[int(j)*lowDims:int(j+1)*lowDims], thr, bounds, masks, boundSlack)
+			for b, m := range masks {
+				for ; m != 0; m &= m - 1 {
+					c := b*vec.Block + bits.TrailingZeros16(m)
+					if g.r[first+c] > sc.half[k] {
+						want[c] |= 1 << k
+					}
+				}
+			}
+		}
+		for c, w := range want {
+			if w == 0 {
 				continue
 			}
-			r0 := g.r[i]
-			r, to := r0, int32(-1)
+			i := first + c
+			r, to := g.r[i], int32(-1)
 			v := g.vecs[i*d : (i+1)*d]
 			// The pending centres in the order chosen, so that a member
 			// moves to the first of equally near ones.
-			for k, j := range sc.js {
-				if r0 <= sc.half[k] || sc.bounds[k*rows+i-first]*boundSlack >= r*r {
+			for ; w != 0; w &= w - 1 {
+				k := bits.TrailingZeros64(w)
+				if sc.bounds[k*rows+c]*boundSlack >= r*r {
 					continue
 				}
 				// The distance as the plain greedy loop computes it, so
 				// the picks repeat it exactly.
+				j := sc.js[k]
 				if dm := float32(math.Sqrt(float64(sqdist(v, q.vecs[int(j)*d:int(j+1)*d])))); dm < r {
 					r, to = dm, j
 				}
 			}
 			if to >= 0 {
-				out = append(out, moved{i: m, r: r, to: to, vec: v, lowv: lowAt(g.low, i)})
+				out = append(out, moved{i: g.members[i], r: r, to: to, vec: v, lowv: lowAt(g.low, i)})
 				g.members[i] = -1
 				left++
 			}

@@ -151,7 +151,10 @@ type selector struct {
 // scratch holds a worker's bounds for a few blocks of a tail, and the
 // members among them whose exact distance is needed.
 type scratch struct {
-	bounds []float32
+	bounds []float32 // a chunk's bounds, per pending centre
+	masks  []uint16  // which of them fail to rule a member out
+	thr    []float32 // the chunk's members' r^2
+	want   []uint64  // per member, the pending centres to check it against
 	js     []int32   // the pending centres a group's members may move to
 	half   []float32 // half their distance to the group's centre
 }
@@ -271,7 +274,7 @@ func (s *selector) start(rng *rand.Rand, m int) {
 	s.pend = newPending(s.n, s.d)
 	s.scratch = make([]scratch, len(s.moved))
 	for w := range s.scratch {
-		s.scratch[w] = scratch{js: make([]int32, 0, batch), half: make([]float32, 0, batch)}
+		s.scratch[w] = scratch{js: make([]int32, 0, batch), half: make([]float32, 0, batch), thr: make([]float32, chunk*vec.Block), want: make([]uint64, chunk*vec.Block)}
 	}
 }
 

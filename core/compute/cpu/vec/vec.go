@@ -171,3 +171,29 @@ func sqDistRowsGo(x []float32, rows []int32, q, out []float32) {
 		out[i] = sqDist(x[int(r)*d:(int(r)+1)*d], q)
 	}
 }
+
+// SqDistBlocksBelow is SqDistBlocks that also sets bit m of masks[b] when
+// out[b*Block+m]*scale < thr[b*Block+m]: which of each block's rows a bound
+// fails to rule out, so a caller visits only those.
+func SqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
+	nb := len(blocks) / (Block * Block)
+	if nb == 0 {
+		return
+	}
+	_, _, _, _ = q[Block-1], thr[nb*Block-1], out[nb*Block-1], masks[nb-1]
+	sqDistBlocksBelow(blocks[:nb*Block*Block], q, thr, out, masks, scale)
+}
+
+func sqDistBlocksBelowGo(blocks, q, thr, out []float32, masks []uint16, scale float32) {
+	nb := len(blocks) / (Block * Block)
+	sqDistBlocks(blocks, q, out)
+	for b := range nb {
+		var m uint16
+		for r := range Block {
+			if out[b*Block+r]*scale < thr[b*Block+r] {
+				m |= 1 << r
+			}
+		}
+		masks[b] = m
+	}
+}

@@ -104,3 +104,14 @@ func sqDistBlocks(blocks, q, out []float32) {
 }
 
 func sqDistRows(x []float32, rows []int32, q, out []float32) { sqDistRowsGo(x, rows, q, out) }
+
+//go:noescape
+func sqDistBlocksBelowAVX512(blocks, q, thr, out *float32, masks *uint16, nb int, scale float32)
+
+func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
+	if !avx512 {
+		sqDistBlocksBelowGo(blocks, q, thr, out, masks, scale)
+		return
+	}
+	sqDistBlocksBelowAVX512(&blocks[0], &q[0], &thr[0], &out[0], &masks[0], len(blocks)/(Block*Block), scale)
+}

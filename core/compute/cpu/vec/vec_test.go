@@ -128,3 +128,27 @@ func TestSqDistRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSqDistBlocksBelow: the masks are exactly the comparisons of the
+// bounds it returns, on every kernel, thresholds on both sides.
+func TestSqDistBlocksBelow(t *testing.T) {
+	const nb = 3
+	blocks, q := seq(nb*Block*Block, 0.29), seq(Block, 0.6)
+	ref := make([]float32, nb*Block)
+	SqDistBlocks(blocks, q, ref)
+	thr := make([]float32, nb*Block)
+	for i := range thr {
+		thr[i] = ref[i] * (0.5 + float32(i%3)*0.5) // below, at, above
+	}
+	out, masks := make([]float32, nb*Block), make([]uint16, nb)
+	SqDistBlocksBelow(blocks, q, thr, out, masks, 1-1e-4)
+	for i := range out {
+		if out[i] != ref[i] {
+			t.Fatalf("bound %d: %g, SqDistBlocks %g", i, out[i], ref[i])
+		}
+		want := out[i]*(1-1e-4) < thr[i]
+		if got := masks[i/Block]>>(i%Block)&1 == 1; got != want {
+			t.Fatalf("row %d: mask %v, want %v (bound %g, threshold %g)", i, got, want, out[i], thr[i])
+		}
+	}
+}

@@ -74,3 +74,11 @@ func sqDistRows(x []float32, rows []int32, q, out []float32) {
 	}
 	wasmsimd.SqDistRows(relaxed(), &x[0], len(q), &rows[0], len(rows), &q[0], &out[0])
 }
+
+func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
+	if simdLevel == wasmsimd.None {
+		sqDistBlocksBelowGo(blocks, q, thr, out, masks, scale)
+		return
+	}
+	wasmsimd.SqDistBlocksBelow(&blocks[0], &q[0], &thr[0], &out[0], &masks[0], len(blocks)/(Block*Block), scale)
+}

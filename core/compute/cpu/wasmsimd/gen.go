@@ -235,11 +235,27 @@ func sqdistRows(w *strings.Builder) {
 // four rows and no sum crosses lanes. Multiply, then add: it bounds
 // distances, and the Go loop sums alike.
 func sqdistBlocks(w *strings.Builder) {
-	w.WriteString(`
-  (func (export "sqdist_blocks") (param $blk i32) (param $q i32) (param $out i32) (param $nb i32)
-    (local $j i32) (local $qv v128) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+	blockKernel(w, false)
+	blockKernel(w, true)
+}
+
+// blockKernel writes sqdist_blocks, or with below, sqdist_blocks_below:
+// the same, then bit m of the 16-bit masks[b] set when out[16b+m]*scale <
+// thr[16b+m].
+func blockKernel(w *strings.Builder, below bool) {
+	name, params := "sqdist_blocks", ""
+	if below {
+		name, params = "sqdist_blocks_below", " (param $thr i32) (param $masks i32) (param $scale f32)"
+	}
+	fmt.Fprintf(w, `
+  (func (export "%s") (param $blk i32) (param $q i32) (param $out i32) (param $nb i32)%s
+    (local $j i32) (local $qv v128) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sc v128)
     (if (i32.eqz (local.get $nb)) (then (return)))
-    (loop $b
+`, name, params)
+	if below {
+		w.WriteString("    (local.set $sc (f32x4.splat (local.get $scale)))\n")
+	}
+	w.WriteString(`    (loop $b
       (local.set $s0 (v128.const i64x2 0 0))
       (local.set $s1 (v128.const i64x2 0 0))
       (local.set $s2 (v128.const i64x2 0 0))
@@ -259,7 +275,19 @@ func sqdistBlocks(w *strings.Builder) {
       (v128.store offset=32 align=4 (local.get $out) (local.get $s2))
       (v128.store offset=48 align=4 (local.get $out) (local.get $s3))
       (local.set $out (i32.add (local.get $out) (i32.const 64)))
-      (br_if $b (local.tee $nb (i32.sub (local.get $nb) (i32.const 1)))))
+`)
+	if below {
+		lt := func(g int) string {
+			return fmt.Sprintf("(i32x4.bitmask (f32x4.lt (f32x4.mul (local.get $s%d) (local.get $sc)) (v128.load offset=%d align=4 (local.get $thr))))", g, 16*g)
+		}
+		fmt.Fprintf(w, `      (i32.store16 align=2 (local.get $masks)
+        (i32.or (i32.or %s (i32.shl %s (i32.const 4)))
+                (i32.or (i32.shl %s (i32.const 8)) (i32.shl %s (i32.const 12)))))
+      (local.set $thr (i32.add (local.get $thr) (i32.const 64)))
+      (local.set $masks (i32.add (local.get $masks) (i32.const 2)))
+`, lt(0), lt(1), lt(2), lt(3))
+	}
+	w.WriteString(`      (br_if $b (local.tee $nb (i32.sub (local.get $nb) (i32.const 1)))))
   )
 `)
 }

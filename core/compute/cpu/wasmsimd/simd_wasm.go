@@ -93,6 +93,16 @@ func SqDistBlocks(blocks, q, out *float32, nb int) {
 //go:noescape
 func sqdistBlocks(blocks, q, out unsafe.Pointer, nb int32)
 
+// SqDistBlocksBelow is SqDistBlocks that also sets bit m of the 16-bit
+// masks[b] when out[16b+m]*scale < thr[16b+m].
+func SqDistBlocksBelow(blocks, q, thr, out *float32, masks *uint16, nb int, scale float32) {
+	sqdistBlocksBelow(unsafe.Pointer(blocks), unsafe.Pointer(q), unsafe.Pointer(out), int32(nb), unsafe.Pointer(thr), unsafe.Pointer(masks), scale)
+}
+
+//go:wasmimport tessera_simd sqdist_blocks_below
+//go:noescape
+func sqdistBlocksBelow(blocks, q, out unsafe.Pointer, nb int32, thr, masks unsafe.Pointer, scale float32)
+
 // ScaleShiftClamp sets dst[i] = min(max(src[i]*s+t, lo), hi) for i < n.
 func ScaleShiftClamp(dst, src *float32, n int, s, t, lo, hi float32) {
 	sscl(unsafe.Pointer(dst), unsafe.Pointer(src), int32(n), s, t, lo, hi)
