@@ -46,6 +46,11 @@ type Config struct {
 	// it comes from the held-out images, and a fit with none is an error
 	// (a threshold of 0 would flag nothing).
 	Threshold float64
+	// BankPrecision is how the bank's vectors are stored: bank.F32 (or
+	// empty) or bank.F16, half the file. The vectors are rounded to it as
+	// soon as they are chosen, so the threshold and every score use the
+	// values the file will hold.
+	BankPrecision string
 }
 
 // Default is the reference configuration with a 10% coreset.
@@ -82,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Threshold >= 0) || math.IsInf(c.Threshold, 0) {
 		return fmt.Errorf("patchcore: threshold %g is not a finite, non-negative score", c.Threshold)
+	}
+	if _, err := bank.ParsePrecision(c.BankPrecision); err != nil {
+		return fmt.Errorf("patchcore: %w", err)
 	}
 	return nil
 }
@@ -308,6 +316,17 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 	for i, j := range idx {
 		copy(vecs[i*d:], f.Vectors[j*d:(j+1)*d])
 	}
+	prec, err := bank.ParsePrecision(cfg.BankPrecision)
+	if err != nil {
+		return nil, fmt.Errorf("patchcore: %w", err)
+	}
+	if prec == bank.F16 {
+		if err := bank.RoundToHalf(vecs); err != nil {
+			return nil, fmt.Errorf("patchcore: bank precision f16: %w", err)
+		}
+	} else {
+		prec = "" // float32 banks keep the version-1 header
+	}
 	b := &bank.Bank{
 		Header: bank.Header{
 			ModelSHA256:  x.ModelSHA256,
@@ -324,6 +343,7 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 			TrainPatches: n,
 			N:            len(idx),
 			D:            d,
+			Precision:    prec,
 			Created:      time.Now().UTC().Format(time.RFC3339),
 		},
 		Vectors: vecs,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/metrics"
 	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
 )
 
 // evalReport is what eval writes as JSON.
@@ -26,7 +28,9 @@ type evalReport struct {
 	TrainImages  int     `json:"train_images"`
 	TrainPatches int     `json:"train_patches"`
 	BankSize     int     `json:"bank_size"`
-	Search       string  `json:"search"`
+	// BankPrecision is how the bank's vectors were stored (f32 or f16).
+	BankPrecision string `json:"bank_precision"`
+	Search        string `json:"search"`
 	// SearchWork is the share of brute force's exact distances the
 	// prediction's search computed (1 for brute force).
 	SearchWork float64 `json:"search_work"`
@@ -127,6 +131,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	rep := &evalReport{
 		Category: *data, Model: x.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
+		BankPrecision: cmp.Or(b.Precision, bank.F32),
 		Fit: timingReport{
 			TotalS: fitTime.Seconds(), BackboneS: fitRep.Timings.Backbone.Seconds(), EmbedS: fitRep.Timings.Embed.Seconds(),
 			CoresetS: fitRep.Timings.Coreset.Seconds(), SearchS: fitRep.Timings.Search.Seconds(),

@@ -7,6 +7,7 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
+	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/internal/weights"
 )
 
@@ -20,6 +21,7 @@ type patchcoreFlags struct {
 	dim       int
 	search    string
 	threshold float64
+	precision string
 }
 
 func (p *patchcoreFlags) register(fs *flag.FlagSet) {
@@ -32,6 +34,7 @@ func (p *patchcoreFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.dim, "dim", d.Embed.TargetDim, "patch vector size (per-layer and final)")
 	fs.StringVar(&p.search, "search", string(patchcore.SearchAuto), searchUsage)
 	fs.Float64Var(&p.threshold, "threshold", 0, "decision threshold set by hand (default: from the held-out images)")
+	fs.StringVar(&p.precision, "bank-precision", bank.F32, "how the bank file stores its vectors: f32, or f16 (half the file; scores still computed in float32)")
 }
 
 // searchUsage documents --search, shared by the commands that score.
@@ -44,6 +47,7 @@ func (p *patchcoreFlags) config() patchcore.Config {
 	c.Embed.PretrainDim, c.Embed.TargetDim = p.dim, p.dim
 	c.Search = patchcore.Search(p.search)
 	c.Threshold = p.threshold
+	c.BankPrecision = p.precision
 	return c
 }
 

@@ -191,3 +191,51 @@ func TestEvalWithoutMasks(t *testing.T) {
 		t.Errorf("image AUROC %g, pixel note %q, output %q", rep.ImageAUROC, rep.PixelNote, out.String())
 	}
 }
+
+// TestHalfPrecisionBank: fit --bank-precision f16 writes a bank of about
+// half the bytes, and predict on it scores the sample's test images within
+// half precision's rounding of the float32 bank's scores.
+func TestHalfPrecisionBank(t *testing.T) {
+	cat := shared.Sample(t)
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	imgs, _ := filepath.Glob(filepath.Join(cat, "test", "*", "*"))
+	scores := map[string][]prediction{}
+	sizes := map[string]int64{}
+	for _, prec := range []string{"f32", "f16"} {
+		p := filepath.Join(dir, prec+".tbank")
+		var out, errOut bytes.Buffer
+		if err := run([]string{"fit", "-q", "--weights", weights, "--data", cat, "--bank-precision", prec, "--out", p}, &out, &errOut); err != nil {
+			t.Fatalf("fit %s: %v\n%s", prec, err, errOut.String())
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[prec] = st.Size()
+		out.Reset()
+		if err := run(append([]string{"predict", "--weights", weights, "--bank", p}, imgs...), &out, &errOut); err != nil {
+			t.Fatalf("predict %s: %v", prec, err)
+		}
+		var preds []prediction
+		if err := json.Unmarshal(out.Bytes(), &preds); err != nil {
+			t.Fatal(err)
+		}
+		scores[prec] = preds
+	}
+	if r := float64(sizes["f16"]) / float64(sizes["f32"]); r > 0.52 {
+		t.Errorf("f16 bank is %d bytes, f32 %d (%.3f)", sizes["f16"], sizes["f32"], r)
+	}
+	worst := 0.0
+	for i, p := range scores["f32"] {
+		h := scores["f16"][i]
+		worst = max(worst, math.Abs(h.Score-p.Score)/p.Score)
+		if p.IsAnomalous != h.IsAnomalous && math.Abs(p.Score-p.Threshold) > 0.01*p.Threshold {
+			t.Errorf("%s: verdict %v with f32, %v with f16 (scores %g, %g)", p.Image, p.IsAnomalous, h.IsAnomalous, p.Score, h.Score)
+		}
+	}
+	if worst > 2e-3 {
+		t.Errorf("scores differ by up to %.2e relative between f32 and f16 banks", worst)
+	}
+	t.Logf("f16 bank %d bytes vs %d; scores within %.2e relative of the f32 bank's", sizes["f16"], sizes["f32"], worst)
+}

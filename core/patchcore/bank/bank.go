@@ -5,10 +5,10 @@
 // Layout, little-endian:
 //
 //	"TESSBANK"            8 bytes
-//	version               uint32 (1)
+//	version               uint32 (1; 2 when the vectors are f16)
 //	header length         uint32
 //	header                JSON (Header)
-//	vectors               N*D float32, N and D from the header
+//	vectors               N*D float32, or IEEE half with precision "f16"
 //	SHA-256               32 bytes, of everything before it
 //
 // The browser build reads and writes the same bytes.
@@ -33,8 +33,11 @@ import (
 )
 
 const (
-	magic   = "TESSBANK"
-	version = 1
+	magic = "TESSBANK"
+	// version is 1 for float32 vectors, which every build reads, and 2 for
+	// half precision, so that a build without it refuses the file by name.
+	version     = 1
+	versionHalf = 2
 )
 
 // Header describes a bank.
@@ -59,7 +62,9 @@ type Header struct {
 	TrainPatches  int       `json:"train_patches"`
 	N             int       `json:"n"` // vectors in the bank
 	D             int       `json:"d"` // values per vector
-	Created       string    `json:"created"`
+	// Precision is how the file stores the vectors: F32 (or empty) or F16.
+	Precision string `json:"precision,omitempty"`
+	Created   string `json:"created"`
 }
 
 // Limits on what a header may declare; real banks are far inside them.
@@ -116,18 +121,34 @@ func (b *Bank) Encode() ([]byte, error) {
 	if len(b.Vectors) != b.N*b.D {
 		return nil, fmt.Errorf("bank: %d values for %d x %d", len(b.Vectors), b.N, b.D)
 	}
+	prec, err := ParsePrecision(b.Precision)
+	if err != nil {
+		return nil, err
+	}
 	hdr, err := json.Marshal(b.Header)
 	if err != nil {
 		return nil, fmt.Errorf("bank: %w", err)
 	}
+	size, ver := 4, uint32(version)
+	if prec == F16 {
+		size, ver = 2, versionHalf
+	}
 	var buf bytes.Buffer
-	buf.Grow(16 + len(hdr) + 4*len(b.Vectors) + sha256.Size)
+	buf.Grow(16 + len(hdr) + size*len(b.Vectors) + sha256.Size)
 	buf.WriteString(magic)
-	binary.Write(&buf, binary.LittleEndian, uint32(version))
+	binary.Write(&buf, binary.LittleEndian, ver)
 	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
 	buf.Write(hdr)
-	raw := make([]byte, 4*len(b.Vectors))
+	raw := make([]byte, size*len(b.Vectors))
 	for i, v := range b.Vectors {
+		if prec == F16 {
+			h := toHalf(v)
+			if fromHalf(h) != v {
+				return nil, fmt.Errorf("bank: value %g at %d is not a half-precision value (RoundToHalf the vectors first)", v, i)
+			}
+			binary.LittleEndian.PutUint16(raw[2*i:], h)
+			continue
+		}
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
 	buf.Write(raw)
@@ -142,8 +163,9 @@ func Decode(data []byte) (*Bank, error) {
 		return nil, errors.New("bank: not a Tessera bank file")
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if v := binary.LittleEndian.Uint32(data[8:]); v != version {
-		return nil, fmt.Errorf("bank: format version %d, this build reads version %d", v, version)
+	ver := binary.LittleEndian.Uint32(data[8:])
+	if ver != version && ver != versionHalf {
+		return nil, fmt.Errorf("bank: format version %d, this build reads versions %d and %d", ver, version, versionHalf)
 	}
 	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
 		return nil, errors.New("bank: checksum mismatch (the file is truncated or corrupt)")
@@ -157,16 +179,33 @@ func Decode(data []byte) (*Bank, error) {
 		return nil, fmt.Errorf("bank: header: %w", err)
 	}
 	raw := body[16+hlen:]
+	prec, err := ParsePrecision(b.Precision)
+	if err != nil {
+		return nil, err
+	}
+	if (prec == F16) != (ver == versionHalf) {
+		return nil, fmt.Errorf("bank: format version %d with precision %q", ver, b.Precision)
+	}
+	size := 4
+	if prec == F16 {
+		size = 2
+	}
 	// N x D from the header is checked by division, so that no product
 	// can overflow past the length check.
-	if b.N < 0 || b.D <= 0 || b.D > maxDim || len(raw)%(4*b.D) != 0 || b.N != len(raw)/(4*b.D) {
-		return nil, fmt.Errorf("bank: %d bytes of vectors for %d x %d", len(raw), b.N, b.D)
+	if b.N < 0 || b.D <= 0 || b.D > maxDim || len(raw)%(size*b.D) != 0 || b.N != len(raw)/(size*b.D) {
+		return nil, fmt.Errorf("bank: %d bytes of vectors for %d x %d %s values", len(raw), b.N, b.D, prec)
 	}
 	if err := b.Header.Validate(); err != nil {
 		return nil, err
 	}
+	// Vectors are float32 in memory whatever the file holds: the search's
+	// kernels read float32.
 	b.Vectors = make([]float32, b.N*b.D)
 	for i := range b.Vectors {
+		if prec == F16 {
+			b.Vectors[i] = fromHalf(binary.LittleEndian.Uint16(raw[2*i:]))
+			continue
+		}
 		b.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return b, nil

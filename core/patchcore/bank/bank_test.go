@@ -99,8 +99,8 @@ func TestCorruptFiles(t *testing.T) {
 	data, _ := sample().Encode()
 	flipped := append([]byte(nil), data...)
 	flipped[len(flipped)/2] ^= 0x40
-	v2 := append([]byte(nil), data...)
-	v2[8] = 2
+	v9 := append([]byte(nil), data...)
+	v9[8] = 9
 	for name, tc := range map[string]struct {
 		b    []byte
 		want string
@@ -108,7 +108,7 @@ func TestCorruptFiles(t *testing.T) {
 		"truncated":   {data[:len(data)-10], "checksum"},
 		"bit flip":    {flipped, "checksum"},
 		"not a bank":  {[]byte("PK\x03\x04 a zip file, say, long enough to pass the size check........"), "not a Tessera bank"},
-		"new version": {v2, "format version 2"},
+		"new version": {v9, "format version 9"},
 		"empty":       {nil, "not a Tessera bank"},
 	} {
 		if _, err := Decode(tc.b); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -163,5 +163,49 @@ func TestWriteFileModeAndLeftovers(t *testing.T) {
 	got, _ := os.Stat(p)
 	if got.Mode().Perm() != want.Mode().Perm() {
 		t.Errorf("bank written %v, a new file under this umask is %v", got.Mode().Perm(), want.Mode().Perm())
+	}
+}
+
+// TestHalfPrecisionBank: an f16 bank is half the vectors' bytes, reads back
+// the rounded values exactly, and is refused when its version and
+// precision disagree or its values were not rounded first.
+func TestHalfPrecisionBank(t *testing.T) {
+	b := sample()
+	full, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sample()
+	h.Precision = F16
+	h.Vectors[0] = 0.1 // no half is 0.1
+	if _, err := h.Encode(); err == nil || !strings.Contains(err.Error(), "RoundToHalf") {
+		t.Errorf("unrounded f16 bank: %v", err)
+	}
+	if err := RoundToHalf(h.Vectors); err != nil {
+		t.Fatal(err)
+	}
+	half, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(full)-len(half), 2*len(b.Vectors)+len(`,"precision":"f16"`)*-1; got != want {
+		t.Errorf("the f16 file is %d bytes smaller, want %d", got, want)
+	}
+	back, err := Decode(half)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range h.Vectors {
+		if back.Vectors[i] != v {
+			t.Fatalf("value %d: %g read back as %g", i, v, back.Vectors[i])
+		}
+	}
+	// Version 1 with precision f16: the checksum is redone so that only
+	// the disagreement is wrong.
+	bad := append([]byte(nil), half[:len(half)-32]...)
+	bad[8] = 1
+	sum := sha256.Sum256(bad)
+	if _, err := Decode(append(bad, sum[:]...)); err == nil || !strings.Contains(err.Error(), "version 1 with precision") {
+		t.Errorf("version 1 with f16 vectors: %v", err)
 	}
 }

@@ -1,0 +1,95 @@
+package bank
+
+import (
+	"fmt"
+	"math"
+)
+
+// Precisions a bank's vectors may be stored in.
+const (
+	F32 = "f32" // float32, the default (also what an empty field means)
+	F16 = "f16" // IEEE 754 half precision: half the file; scores still in float32
+)
+
+// maxHalf is the largest finite half-precision value.
+const maxHalf = 65504
+
+// ParsePrecision checks a precision name; "" is F32.
+func ParsePrecision(p string) (string, error) {
+	switch p {
+	case "", F32:
+		return F32, nil
+	case F16:
+		return F16, nil
+	}
+	return "", fmt.Errorf("bank: precision %q: want f32 or f16", p)
+}
+
+// RoundToHalf rounds every value to the nearest half-precision one (ties
+// to even), in place, so that a bank scores in memory exactly as it will
+// after it is saved as f16 and read back. A value past the half range is
+// an error, not an infinity.
+func RoundToHalf(v []float32) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.Abs(float64(x)) > maxHalf {
+			return fmt.Errorf("bank: value %g at %d does not fit half precision (at most %d)", x, i, maxHalf)
+		}
+		v[i] = fromHalf(toHalf(x))
+	}
+	return nil
+}
+
+// toHalf converts a finite float32 within the half range to the nearest
+// half (ties to even).
+func toHalf(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127 + 15
+	mant := b & 0x7fffff
+	switch {
+	case exp >= 0x1f:
+		return sign | 0x7c00 // past the range: infinity (RoundToHalf refuses it first)
+	case exp <= 0:
+		// Subnormal (or zero): the implicit bit joins the mantissa, shifted
+		// right by 1-exp more places.
+		if exp < -10 {
+			return sign
+		}
+		mant |= 0x800000
+		shift := uint(14 - exp)
+		h := mant >> shift
+		rem, half := mant&(1<<shift-1), uint32(1)<<(shift-1)
+		if rem > half || rem == half && h&1 == 1 {
+			h++
+		}
+		return sign | uint16(h)
+	}
+	h := uint32(exp)<<10 | mant>>13
+	rem := mant & 0x1fff
+	if rem > 0x1000 || rem == 0x1000 && h&1 == 1 {
+		h++ // may carry into the exponent, which is the right answer
+	}
+	return sign | uint16(h)
+}
+
+// fromHalf converts a half to float32 exactly.
+func fromHalf(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
+	case exp == 0:
+		if mant == 0 {
+			return math.Float32frombits(sign)
+		}
+		// Subnormal: mant x 2^-24.
+		f := float32(mant) / (1 << 24)
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
+}
