@@ -202,11 +202,17 @@ func Decode(data []byte) (*Bank, error) {
 	// kernels read float32.
 	b.Vectors = make([]float32, b.N*b.D)
 	for i := range b.Vectors {
+		var v float32
 		if prec == F16 {
-			b.Vectors[i] = fromHalf(binary.LittleEndian.Uint16(raw[2*i:]))
-			continue
+			v = fromHalf(binary.LittleEndian.Uint16(raw[2*i:]))
+		} else {
+			v = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
-		b.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		// A NaN or infinite value would make every score near it NaN.
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("bank: value %d of the vectors is %g", i, v)
+		}
+		b.Vectors[i] = v
 	}
 	return b, nil
 }

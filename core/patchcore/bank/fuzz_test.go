@@ -13,6 +13,10 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	h := sample()
+	h.Precision = F16
+	RoundToHalf(h.Vectors)
+	f.Add(mustEncode(f, h))
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("TESSBANK"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -30,7 +34,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func mustEncode(t *testing.T, b *Bank) []byte {
+func mustEncode(t testing.TB, b *Bank) []byte {
 	out, err := b.Encode()
 	if err != nil {
 		t.Fatal(err)
