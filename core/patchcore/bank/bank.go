@@ -40,7 +40,8 @@ const (
 	versionHalf = 2
 )
 
-// Header describes a bank.
+// Header describes a bank. The file spells it as fileHeader does, whatever
+// the json tags here (kept for callers that show a header as JSON) say.
 type Header struct {
 	// Model identifies the backbone: SHA-256 of the ONNX file's bytes.
 	ModelSHA256 string           `json:"model_sha256"`
@@ -125,7 +126,8 @@ func (b *Bank) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hdr, err := json.Marshal(b.Header)
+	fh := toFile(&b.Header)
+	hdr, err := json.Marshal(&fh)
 	if err != nil {
 		return nil, fmt.Errorf("bank: %w", err)
 	}
@@ -174,10 +176,11 @@ func Decode(data []byte) (*Bank, error) {
 	if 16+hlen > len(body) {
 		return nil, errors.New("bank: header runs past the end of the file")
 	}
-	b := &Bank{}
-	if err := json.Unmarshal(body[16:16+hlen], &b.Header); err != nil {
+	var fh fileHeader
+	if err := json.Unmarshal(body[16:16+hlen], &fh); err != nil {
 		return nil, fmt.Errorf("bank: header: %w", err)
 	}
+	b := &Bank{Header: fh.header()}
 	raw := body[16+hlen:]
 	prec, err := ParsePrecision(b.Precision)
 	if err != nil {

@@ -209,3 +209,30 @@ func TestHalfPrecisionBank(t *testing.T) {
 		t.Errorf("version 1 with f16 vectors: %v", err)
 	}
 }
+
+// TestVersion1File: a version-1 bank written before the header had its own
+// file struct (testdata/v1.tbank) still decodes field by field and
+// re-encodes to the same bytes, so the format has not moved.
+func TestVersion1File(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "v1.tbank"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := b.Header
+	if h.ModelName != "m.onnx" || h.Prep.Crop != 224 || h.Prep.Std[2] != 0.225 || h.Embed.TargetDim != 3 ||
+		h.Coreset.Seed != 7 || h.Coreset.ProjectTo != 128 || h.ThresholdRule == "" || len(h.HoldoutScores) != 2 ||
+		h.TrainPatches != 12 || h.Created != "2026-12-01T13:00:00Z" || h.Precision != "" || b.Vectors[5] != 6 {
+		t.Errorf("decoded header %+v, vectors %v", h, b.Vectors)
+	}
+	again, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Errorf("re-encoded version-1 bank differs:\n%q\n%q", again[16:400], data[16:400])
+	}
+}
