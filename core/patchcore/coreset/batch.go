@@ -122,11 +122,21 @@ func (s *selector) apply() {
 	if np == 0 {
 		return
 	}
-	// Bounds on every group centre's distance to each pending centre.
+	// Bounds on every group centre's distance to each pending centre, and
+	// masks of the groups whose bound is below 4 far^2: only those can lose
+	// members to it.
 	per := blocked(ng) / lowDims
 	s.cBound = slices.Grow(s.cBound[:0], np*per)[:np*per]
+	s.cMask = slices.Grow(s.cMask[:0], np*per/vec.Block)[:np*per/vec.Block]
+	s.cThr = slices.Grow(s.cThr[:0], per)[:per]
+	for gi := range s.cThr {
+		s.cThr[gi] = -1 // padding
+		if gi < ng {
+			s.cThr[gi] = 4 * s.far[gi] * s.far[gi]
+		}
+	}
 	parallelItems(np, func(j int) {
-		vec.SqDistBlocks(s.cLow, q.low[j*lowDims:(j+1)*lowDims], s.cBound[j*per:(j+1)*per])
+		vec.SqDistBlocksBelow(s.cLow, q.low[j*lowDims:(j+1)*lowDims], s.cThr, s.cBound[j*per:(j+1)*per], s.cMask[j*per/vec.Block:(j+1)*per/vec.Block], boundSlack)
 	})
 	s.forItems(ng+1, func(w, gi int) {
 		sc := &s.scratch[w]
@@ -148,7 +158,7 @@ func (s *selector) apply() {
 		a := s.centres[gi*d : (gi+1)*d]
 		sc.js, sc.half = sc.js[:0], sc.half[:0]
 		for j := range np {
-			if s.cBound[j*per+gi]*boundSlack >= lim {
+			if s.cMask[j*per/vec.Block+gi/vec.Block]>>(gi%vec.Block)&1 == 0 {
 				continue
 			}
 			if dc2 := sqdist(a, q.vecs[j*d:(j+1)*d]); dc2 < lim {

@@ -129,7 +129,7 @@ func project(x []float32, n, d, dims int, rng *rand.Rand) ([]float32, int) {
 // (lowDims of them, centred), whose distance is at most the full one.
 // That skips most groups, and most tail members, without reading their
 // full vectors. The coordinates are kept in blocks of 16 points, so that
-// vec.SqDistBlocks bounds 16 at once (one lane each, in AVX-512 or wasm
+// vec.SqDistBlocksBelow bounds 16 at once (one lane each, in AVX-512 or wasm
 // SIMD) instead of one call per point.
 type selector struct {
 	x        []float32
@@ -140,7 +140,9 @@ type selector struct {
 	groups   []group   // one per centre, in the order chosen
 	centres  []float32 // the centres' vectors, len(groups) x d
 	cLow     []float32 // and their principal coordinates, in blocks (see group.low)
-	cBound   []float32 // per group, the bound on d(centre, new centre)^2 from cLow
+	cBound   []float32 // per pending centre and group, the bound on d(centres)^2 from cLow
+	cMask    []uint16  // which of those are below the group's 4 far^2
+	cThr     []float32 // per group, 4 far^2
 	far      []float32 // largest r in each group (0 when it has only r = 0)
 	moved    [][]moved // per worker: the points leaving for the new centre
 	scratch  []scratch // per worker
@@ -160,7 +162,7 @@ type scratch struct {
 }
 
 // lowDims is how many principal coordinates the bounds use: one block
-// row of vec.SqDistBlocks, which computes the bounds of 16 points at once.
+// row of vec.SqDistBlocksBelow, which computes the bounds of 16 points at once.
 const lowDims = vec.Block
 
 // blockSize is the values of one block of principal coordinates.

@@ -117,24 +117,15 @@ func sqDistGo(a, b []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
-// Block is how many rows a SqDistBlocks block holds, and how many values
-// each row has.
+// Block is how many rows a block of SqDistBlocksBelow holds, and how many
+// values each row has.
 const Block = 16
 
-// SqDistBlocks sets out[b*Block+m] to the squared distance between q
+// sqDistBlocks sets out[b*Block+m] to the squared distance between q
 // (Block values) and row m of block b of blocks, for every block: blocks
 // holds Block x Block values per block, column-major (value j of row m at
 // j*Block+m), so one vector register holds one value of Block rows and no
 // sum crosses lanes. out has len(blocks)/Block values.
-func SqDistBlocks(blocks, q, out []float32) {
-	nb := len(blocks) / (Block * Block)
-	if nb == 0 {
-		return
-	}
-	_, _ = q[Block-1], out[nb*Block-1]
-	sqDistBlocks(blocks[:nb*Block*Block], q, out)
-}
-
 func sqDistBlocksGo(blocks, q, out []float32) {
 	for b := 0; b < len(blocks)/(Block*Block); b++ {
 		blk := blocks[b*Block*Block : (b+1)*Block*Block]
@@ -151,30 +142,13 @@ func sqDistBlocksGo(blocks, q, out []float32) {
 	}
 }
 
-// SqDistRows sets out[i] to SqDist(row rows[i] of x, q), x holding rows of
-// len(q) values: many distances for one call, each the value SqDist gives.
-func SqDistRows(x []float32, rows []int32, q, out []float32) {
-	if len(rows) == 0 || len(q) == 0 {
-		return
-	}
-	_ = out[len(rows)-1]
-	d := len(q)
-	for _, r := range rows {
-		_ = x[(int(r)+1)*d-1] // every row in range
-	}
-	sqDistRows(x, rows, q, out)
-}
-
-func sqDistRowsGo(x []float32, rows []int32, q, out []float32) {
-	d := len(q)
-	for i, r := range rows {
-		out[i] = sqDist(x[int(r)*d:(int(r)+1)*d], q)
-	}
-}
-
-// SqDistBlocksBelow is SqDistBlocks that also sets bit m of masks[b] when
-// out[b*Block+m]*scale < thr[b*Block+m]: which of each block's rows a bound
-// fails to rule out, so a caller visits only those.
+// SqDistBlocksBelow sets out[b*Block+m] to the squared distance between q
+// (Block values) and row m of block b of blocks, and bit m of masks[b]
+// when out[b*Block+m]*scale < thr[b*Block+m]: which of each block's rows a
+// bound fails to rule out, so a caller visits only those. blocks holds
+// Block x Block values per block, column-major (value j of row m at
+// j*Block+m), so one vector register holds one value of Block rows and no
+// sum crosses lanes.
 func SqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
 	nb := len(blocks) / (Block * Block)
 	if nb == 0 {

@@ -86,24 +86,16 @@ func sqDist(a, b []float32) float32 {
 }
 
 //go:noescape
-func sqDistBlocksAVX512(blocks, q, out *float32, nb int)
-
-//go:noescape
 func sqDistBlocksAVX2(blocks, q, out *float32, nb int)
 
 func sqDistBlocks(blocks, q, out []float32) {
 	nb := len(blocks) / (Block * Block)
-	switch {
-	case avx512:
-		sqDistBlocksAVX512(&blocks[0], &q[0], &out[0], nb)
-	case avx2:
-		sqDistBlocksAVX2(&blocks[0], &q[0], &out[0], nb)
-	default:
+	if !avx2 {
 		sqDistBlocksGo(blocks, q, out)
+		return
 	}
+	sqDistBlocksAVX2(&blocks[0], &q[0], &out[0], nb)
 }
-
-func sqDistRows(x []float32, rows []int32, q, out []float32) { sqDistRowsGo(x, rows, q, out) }
 
 //go:noescape
 func sqDistBlocksBelowAVX512(blocks, q, thr, out *float32, masks *uint16, nb int, scale float32)

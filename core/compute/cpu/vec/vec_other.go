@@ -20,8 +20,6 @@ func sqDist(a, b []float32) float32 { return sqDistGo(a, b) }
 
 func sqDistBlocks(blocks, q, out []float32) { sqDistBlocksGo(blocks, q, out) }
 
-func sqDistRows(x []float32, rows []int32, q, out []float32) { sqDistRowsGo(x, rows, q, out) }
-
 func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
 	sqDistBlocksBelowGo(blocks, q, thr, out, masks, scale)
 }

@@ -89,13 +89,14 @@ func TestSqDist(t *testing.T) {
 
 // TestSqDistBlocks checks the blocked distances against SqDist on the
 // gathered rows (within rounding: the sums run in another order), on
-// every kernel this build has.
+// every kernel this build has (SqDistBlocksBelow's, and the plain one
+// its fallback uses).
 func TestSqDistBlocks(t *testing.T) {
 	const nb = 5
 	blocks := seq(nb*Block*Block, 0.37)
 	q := seq(Block, -1.3)
-	got := make([]float32, nb*Block)
-	SqDistBlocks(blocks, q, got)
+	got, masks := make([]float32, nb*Block), make([]uint16, nb)
+	SqDistBlocksBelow(blocks, q, make([]float32, nb*Block), got, masks, 1)
 	want := make([]float32, nb*Block)
 	sqDistBlocksGo(blocks, q, want)
 	row := make([]float32, Block)
@@ -114,28 +115,13 @@ func TestSqDistBlocks(t *testing.T) {
 	}
 }
 
-// TestSqDistRows: each distance is exactly SqDist's, on every kernel.
-func TestSqDistRows(t *testing.T) {
-	for _, d := range []int{16, 128, 131} {
-		x, q := seq(9*d, 0.41), seq(d, -0.7)
-		rows := []int32{8, 0, 3, 3, 5}
-		out := make([]float32, len(rows))
-		SqDistRows(x, rows, q, out)
-		for i, r := range rows {
-			if w := SqDist(x[int(r)*d:(int(r)+1)*d], q); out[i] != w {
-				t.Fatalf("d=%d row %d: %g, SqDist %g", d, r, out[i], w)
-			}
-		}
-	}
-}
-
 // TestSqDistBlocksBelow: the masks are exactly the comparisons of the
 // bounds it returns, on every kernel, thresholds on both sides.
 func TestSqDistBlocksBelow(t *testing.T) {
 	const nb = 3
 	blocks, q := seq(nb*Block*Block, 0.29), seq(Block, 0.6)
 	ref := make([]float32, nb*Block)
-	SqDistBlocks(blocks, q, ref)
+	sqDistBlocks(blocks, q, ref)
 	thr := make([]float32, nb*Block)
 	for i := range thr {
 		thr[i] = ref[i] * (0.5 + float32(i%3)*0.5) // below, at, above
@@ -143,8 +129,8 @@ func TestSqDistBlocksBelow(t *testing.T) {
 	out, masks := make([]float32, nb*Block), make([]uint16, nb)
 	SqDistBlocksBelow(blocks, q, thr, out, masks, 1-1e-4)
 	for i := range out {
-		if out[i] != ref[i] {
-			t.Fatalf("bound %d: %g, SqDistBlocks %g", i, out[i], ref[i])
+		if d := out[i] - ref[i]; d > 1e-6*ref[i] || d < -1e-6*ref[i] {
+			t.Fatalf("bound %d: %g, the plain kernel %g", i, out[i], ref[i])
 		}
 		want := out[i]*(1-1e-4) < thr[i]
 		if got := masks[i/Block]>>(i%Block)&1 == 1; got != want {

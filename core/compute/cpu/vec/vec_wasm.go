@@ -59,21 +59,7 @@ func sqDist(a, b []float32) float32 {
 	return wasmsimd.SqDist(relaxed(), &a[0], &b[0], len(a))
 }
 
-func sqDistBlocks(blocks, q, out []float32) {
-	if simdLevel == wasmsimd.None {
-		sqDistBlocksGo(blocks, q, out)
-		return
-	}
-	wasmsimd.SqDistBlocks(&blocks[0], &q[0], &out[0], len(blocks)/(Block*Block))
-}
-
-func sqDistRows(x []float32, rows []int32, q, out []float32) {
-	if simdLevel == wasmsimd.None || len(q) < shortDist {
-		sqDistRowsGo(x, rows, q, out)
-		return
-	}
-	wasmsimd.SqDistRows(relaxed(), &x[0], len(q), &rows[0], len(rows), &q[0], &out[0])
-}
+func sqDistBlocks(blocks, q, out []float32) { sqDistBlocksGo(blocks, q, out) }
 
 func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
 	if simdLevel == wasmsimd.None {

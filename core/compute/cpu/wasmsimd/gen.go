@@ -53,7 +53,6 @@ func module(relaxed bool) string {
 	sgemm(&w, relaxed)
 	axpy(&w, relaxed)
 	sqdist(&w, relaxed)
-	sqdistRows(&w)
 	sqdistBlocks(&w)
 	sscl(&w)
 	add(&w)
@@ -177,7 +176,7 @@ func sqdist(w *strings.Builder, relaxed bool) {
 		return fmt.Sprintf("(f32x4.sub (v128.load offset=%d align=4 (local.get $a)) (v128.load offset=%d align=4 (local.get $b)))", off, off)
 	}
 	w.WriteString(`
-  (func $sqdist (export "sqdist") (param $a i32) (param $b i32) (param $n i32) (result f32)
+  (func (export "sqdist") (param $a i32) (param $b i32) (param $n i32) (result f32)
     (local $end i32) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $t f32) (local $e f32)
     (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
     (if (i32.lt_u (local.get $a) (local.get $end)) (then
@@ -211,50 +210,19 @@ func sqdist(w *strings.Builder, relaxed bool) {
 `, diff(0), madd(relaxed, "(local.get $d)", "(local.get $d)", "(local.get $s0)"))
 }
 
-// sqdistRows sets out[i] to sqdist(base + rows[i]*d values, q, d) for
-// i < n: many distances for one call from Go, each exactly as sqdist
-// computes it (fused in the relaxed module, as its sqdist is).
-func sqdistRows(w *strings.Builder) {
-	w.WriteString(`
-  (func (export "sqdist_rows") (param $base i32) (param $d i32) (param $rows i32) (param $n i32) (param $q i32) (param $out i32)
-    (local $end i32)
-    (if (i32.eqz (local.get $n)) (then (return)))
-    (local.set $end (i32.add (local.get $rows) (i32.shl (local.get $n) (i32.const 2))))
-    (loop $r
-      (f32.store align=4 (local.get $out)
-        (call $sqdist (i32.add (local.get $base) (i32.shl (i32.mul (i32.load align=4 (local.get $rows)) (local.get $d)) (i32.const 2))) (local.get $q) (local.get $d)))
-      (local.set $out (i32.add (local.get $out) (i32.const 4)))
-      (br_if $r (i32.lt_u (local.tee $rows (i32.add (local.get $rows) (i32.const 4))) (local.get $end))))
-  )
-`)
-}
-
-// sqdistBlocks sets out[16b+m] to the squared distance between q[0:16]
-// and row m of block b, for b < nb; a block is 16 rows of 16 values stored
-// column-major (value j of row m at 16j+m), so each f32x4 holds one value of
-// four rows and no sum crosses lanes. Multiply, then add: it bounds
-// distances, and the Go loop sums alike.
+// sqdistBlocks writes sqdist_blocks_below: out[16b+m] is the squared
+// distance between q[0:16] and row m of block b, for b < nb, a block being
+// 16 rows of 16 values stored column-major (value j of row m at 16j+m), so
+// each f32x4 holds one value of four rows and no sum crosses lanes; bit m of
+// the 16-bit masks[b] is set when out[16b+m]*scale < thr[16b+m]. Multiply,
+// then add: it bounds distances, and the Go loop sums alike.
 func sqdistBlocks(w *strings.Builder) {
-	blockKernel(w, false)
-	blockKernel(w, true)
-}
-
-// blockKernel writes sqdist_blocks, or with below, sqdist_blocks_below:
-// the same, then bit m of the 16-bit masks[b] set when out[16b+m]*scale <
-// thr[16b+m].
-func blockKernel(w *strings.Builder, below bool) {
-	name, params := "sqdist_blocks", ""
-	if below {
-		name, params = "sqdist_blocks_below", " (param $thr i32) (param $masks i32) (param $scale f32)"
-	}
-	fmt.Fprintf(w, `
-  (func (export "%s") (param $blk i32) (param $q i32) (param $out i32) (param $nb i32)%s
+	w.WriteString(`
+  (func (export "sqdist_blocks_below") (param $blk i32) (param $q i32) (param $out i32) (param $nb i32) (param $thr i32) (param $masks i32) (param $scale f32)
     (local $j i32) (local $qv v128) (local $d v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sc v128)
     (if (i32.eqz (local.get $nb)) (then (return)))
-`, name, params)
-	if below {
-		w.WriteString("    (local.set $sc (f32x4.splat (local.get $scale)))\n")
-	}
+`)
+	w.WriteString("    (local.set $sc (f32x4.splat (local.get $scale)))\n")
 	w.WriteString(`    (loop $b
       (local.set $s0 (v128.const i64x2 0 0))
       (local.set $s1 (v128.const i64x2 0 0))
@@ -276,7 +244,7 @@ func blockKernel(w *strings.Builder, below bool) {
       (v128.store offset=48 align=4 (local.get $out) (local.get $s3))
       (local.set $out (i32.add (local.get $out) (i32.const 64)))
 `)
-	if below {
+	{
 		lt := func(g int) string {
 			return fmt.Sprintf("(i32x4.bitmask (f32x4.lt (f32x4.mul (local.get $s%d) (local.get $sc)) (v128.load offset=%d align=4 (local.get $thr))))", g, 16*g)
 		}

@@ -65,36 +65,9 @@ func sqdist(a, b unsafe.Pointer, n int32) float32
 //go:noescape
 func sqdistRelaxed(a, b unsafe.Pointer, n int32) float32
 
-// SqDistRows sets out[i] to SqDist(row rows[i] of base, q, d) for i < n,
-// rows being d values each.
-func SqDistRows(relaxed bool, base *float32, d int, rows *int32, n int, q, out *float32) {
-	if relaxed {
-		sqdistRowsRelaxed(unsafe.Pointer(base), int32(d), unsafe.Pointer(rows), int32(n), unsafe.Pointer(q), unsafe.Pointer(out))
-		return
-	}
-	sqdistRows(unsafe.Pointer(base), int32(d), unsafe.Pointer(rows), int32(n), unsafe.Pointer(q), unsafe.Pointer(out))
-}
-
-//go:wasmimport tessera_simd sqdist_rows
-//go:noescape
-func sqdistRows(base unsafe.Pointer, d int32, rows unsafe.Pointer, n int32, q, out unsafe.Pointer)
-
-//go:wasmimport tessera_simd sqdist_rows_relaxed
-//go:noescape
-func sqdistRowsRelaxed(base unsafe.Pointer, d int32, rows unsafe.Pointer, n int32, q, out unsafe.Pointer)
-
-// SqDistBlocks sets out[16b+m] to the squared distance between q[0:16] and
-// row m of block b of blocks (16x16 values each, column-major), b < nb.
-func SqDistBlocks(blocks, q, out *float32, nb int) {
-	sqdistBlocks(unsafe.Pointer(blocks), unsafe.Pointer(q), unsafe.Pointer(out), int32(nb))
-}
-
-//go:wasmimport tessera_simd sqdist_blocks
-//go:noescape
-func sqdistBlocks(blocks, q, out unsafe.Pointer, nb int32)
-
-// SqDistBlocksBelow is SqDistBlocks that also sets bit m of the 16-bit
-// masks[b] when out[16b+m]*scale < thr[16b+m].
+// SqDistBlocksBelow sets out[16b+m] to the squared distance between q[0:16]
+// and row m of block b of blocks (16x16 values each, column-major), and bit
+// m of the 16-bit masks[b] when out[16b+m]*scale < thr[16b+m], for b < nb.
 func SqDistBlocksBelow(blocks, q, thr, out *float32, masks *uint16, nb int, scale float32) {
 	sqdistBlocksBelow(unsafe.Pointer(blocks), unsafe.Pointer(q), unsafe.Pointer(out), int32(nb), unsafe.Pointer(thr), unsafe.Pointer(masks), scale)
 }
