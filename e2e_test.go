@@ -342,3 +342,43 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 		t.Errorf("browser and native scores differ by up to %.2e relative, want <= 1e-5", worst)
 	}
 }
+
+// TestBrowserLoadsCLIBank: a bank made by the CLI with non-default layers,
+// resize and crop loads in the browser's engine, which loads the model
+// again for those layers and that input size, and scores as the CLI does
+// (1e-5 relative).
+func TestBrowserLoadsCLIBank(t *testing.T) {
+	needBrowser(t)
+	_, err := os.Stat(filepath.Join("site", "tessera.wasm"))
+	need(t, err, "the browser build (make site)")
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	cli := filepath.Join(dir, "tessera")
+	if out, err := exec.Command("go", "build", "-o", cli, "./tools/tessera").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bankPath := filepath.Join(dir, "cli.tbank")
+	if out, err := exec.Command(cli, "fit", "-q", "--weights", weights, "--layers", "layer3", "--resize", "240", "--crop", "192",
+		"--data", shared.Sample(t), "--out", bankPath).CombinedOutput(); err != nil {
+		t.Fatalf("fit: %v\n%s", err, out)
+	}
+	_, _, test := sampleLists(t, dir, 6)
+	var images []string
+	for _, s := range test {
+		images = append(images, s.Path)
+	}
+	out, err := exec.Command(cli, append([]string{"predict", "--weights", weights, "--bank", bankPath}, images...)...).Output()
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, out)
+	}
+	var preds []struct{ Score float64 }
+	if err := json.Unmarshal(out, &preds); err != nil || len(preds) != len(images) {
+		t.Fatalf("predict printed %s (%v)", out, err)
+	}
+	scores := make([]float32, len(preds))
+	for i, p := range preds {
+		scores[i] = float32(p.Score)
+	}
+	url := serveHTTP(t, newServer("site", weights))
+	compareAPI(t, url, bankPath, "cpu", "auto", 1e-5, images, scores)
+}

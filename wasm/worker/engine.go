@@ -24,6 +24,12 @@ import (
 type engine struct {
 	x   *patchcore.Extractor
 	det *patchcore.Detector
+	// model and name are the model's bytes and name, and fb its fallback
+	// device: a bank made with other layers or another input size needs
+	// the model loaded again for them.
+	model []byte
+	name  string
+	fb    *backbone.Fallback
 	// fallback says why the backend running is not the one asked for.
 	fallback string
 	// search is how patches find their nearest bank vectors.
@@ -78,13 +84,16 @@ func (e *engine) init(args js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var fb *backbone.Fallback
 	if choice.Fallback != nil {
-		x.Exec.SetFallback(&backbone.Fallback{Open: choice.Fallback, Log: func(msg string) {
+		fb = &backbone.Fallback{Open: choice.Fallback, Log: func(msg string) {
 			e.fallback = msg
 			js.Global().Get("console").Call("warn", "Tessera: "+msg)
-		}})
+		}}
+		x.Exec.SetFallback(fb)
 	}
 	e.x, e.det, e.fallback, e.search = x, nil, choice.Why, search
+	e.model, e.name, e.fb = model, name, fb
 	m := x.Exec.Model()
 	layers := []any{}
 	for _, l := range m.Layers() {
@@ -161,6 +170,30 @@ func (e *engine) config(opts js.Value) patchcore.Config {
 }
 
 // detector scores against b with the engine's model and search.
+// extractorFor makes the extractor the one bank b was made with: its
+// layers, its input size (the crop, as the CLI's predict takes it) and its
+// image preparation, loading the model again when the layers or the size
+// differ. The model must be the bank's, which NewDetector checks.
+func (e *engine) extractorFor(b *bank.Bank) error {
+	m := e.x.Exec.Model()
+	_, h, w := m.InputShape()
+	// Crop 0 keeps the model's own size, which the current one has.
+	crop := b.Prep.Crop
+	if slices.Equal(m.Layers(), b.Layers) && (crop == 0 || h == crop && w == crop) {
+		e.x.Prep = b.Prep
+		return nil
+	}
+	x, err := patchcore.NewExtractor(e.model, e.name, backbone.Options{Layers: b.Layers, Height: crop, Width: crop}, b.Prep, e.x.Exec.Backend())
+	if err != nil {
+		return fmt.Errorf("loading the model for the bank's layers %v and input size %d: %w", b.Layers, crop, err)
+	}
+	if e.fb != nil {
+		x.Exec.SetFallback(e.fb)
+	}
+	e.x = x
+	return nil
+}
+
 func (e *engine) detector(b *bank.Bank) (*patchcore.Detector, error) {
 	det, err := patchcore.NewDetector(e.x, b)
 	if err != nil {
@@ -390,8 +423,9 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The bank says how its images were prepared; use the same.
-	e.x.Prep = b.Prep
+	if err := e.extractorFor(b); err != nil {
+		return nil, err
+	}
 	det, err := e.detector(b)
 	if err != nil {
 		return nil, err
