@@ -249,7 +249,8 @@ func compareAPI(t *testing.T, url, bankPath, backend, simd string, tol float64, 
 // TestBrowserPool fits the sample through the JS API with one engine and
 // with a pool of two, in Chromium: the pool splits the backbone and the
 // held-out scoring over its engines and must make the same bank (size and
-// threshold) and the same scores, predicting its images all at once.
+// threshold) and the same scores, predicting its images all at once. Both
+// fit with bankPrecision 'f16', and their saved banks must be f16-sized.
 func TestBrowserPool(t *testing.T) {
 	needBrowser(t)
 	_, err := os.Stat(filepath.Join("site", "tessera.wasm"))
@@ -269,13 +270,15 @@ func TestBrowserPool(t *testing.T) {
 		Scores          []float64
 		MemoryBytes     []float64
 		ImagesPerSecond float64
+		BankBytes       int
 	}
 	var r struct {
 		Error string
 		Logs  []string
 		Runs  map[string]run
 	}
-	runNode(t, &r, "pool.mjs", url, "2", trainList, testList)
+	// Both fits store their banks at half precision (bankPrecision: 'f16').
+	runNode(t, &r, "pool.mjs", url, "2", trainList, testList, "f16")
 	if r.Error != "" {
 		t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
 	}
@@ -290,6 +293,12 @@ func TestBrowserPool(t *testing.T) {
 	if pool.BankSize != one.BankSize || pool.TrainImages != one.TrainImages || pool.Threshold != one.Threshold {
 		t.Errorf("pool bank: %d vectors from %d images, threshold %g; one engine: %d from %d, %g",
 			pool.BankSize, pool.TrainImages, pool.Threshold, one.BankSize, one.TrainImages, one.Threshold)
+	}
+	for _, x := range []run{one, pool} {
+		// An f16 bank: 2 bytes a value of its 1024-value vectors, plus a header.
+		if half := 2 * 1024 * x.BankSize; x.BankBytes <= half || x.BankBytes > half+1<<16 {
+			t.Errorf("%d worker(s): the f16 bank of %d vectors is %d bytes, want just over %d", x.Workers, x.BankSize, x.BankBytes, half)
+		}
 	}
 	if len(pool.Scores) != len(test) || len(one.Scores) != len(test) {
 		t.Fatalf("%d and %d scores for %d images", len(one.Scores), len(pool.Scores), len(test))
@@ -344,7 +353,7 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 }
 
 // TestBrowserLoadsCLIBank: a bank made by the CLI with non-default layers,
-// resize and crop loads in the browser's engine, which loads the model
+// resize and crop, stored at half precision, loads in the browser's engine, which loads the model
 // again for those layers and that input size, and scores as the CLI does
 // (1e-5 relative).
 func TestBrowserLoadsCLIBank(t *testing.T) {
@@ -358,7 +367,7 @@ func TestBrowserLoadsCLIBank(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	bankPath := filepath.Join(dir, "cli.tbank")
-	if out, err := exec.Command(cli, "fit", "-q", "--weights", weights, "--layers", "layer3", "--resize", "240", "--crop", "192",
+	if out, err := exec.Command(cli, "fit", "-q", "--weights", weights, "--layers", "layer3", "--resize", "240", "--crop", "192", "--bank-precision", "f16",
 		"--data", shared.Sample(t), "--out", bankPath).CombinedOutput(); err != nil {
 		t.Fatalf("fit: %v\n%s", err, out)
 	}

@@ -88,6 +88,12 @@ export interface FitOptions {
    * the held-out images, and a fit that holds none out is an error.
    */
   threshold?: number;
+  /**
+   * How the saved bank stores its vectors: `'f32'` (default) or `'f16'`,
+   * half the file. An f16 bank's vectors are rounded when chosen, so every
+   * score is the one the saved bank gives.
+   */
+  bankPrecision?: 'f32' | 'f16';
 }
 
 export interface FitTimings {

@@ -166,10 +166,12 @@ func (e *engine) config(opts js.Value) patchcore.Config {
 	if t := opts.Get("threshold"); t.Type() == js.TypeNumber {
 		cfg.Threshold = t.Float()
 	}
+	if p := opts.Get("bankPrecision"); p.Type() == js.TypeString {
+		cfg.BankPrecision = p.String()
+	}
 	return cfg
 }
 
-// detector scores against b with the engine's model and search.
 // extractorFor makes the extractor the one bank b was made with: its
 // layers, its input size (the crop, as the CLI's predict takes it) and its
 // image preparation, loading the model again when the layers or the size
@@ -194,6 +196,7 @@ func (e *engine) extractorFor(b *bank.Bank) error {
 	return nil
 }
 
+// detector scores against b with the engine's model and search.
 func (e *engine) detector(b *bank.Bank) (*patchcore.Detector, error) {
 	det, err := patchcore.NewDetector(e.x, b)
 	if err != nil {
