@@ -169,6 +169,14 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 	ph, pw := (hp+st-1)/st, (wp+st-1)/st
 	phase := (ph + 1) * pw
 	lo, hi := bounds(act)
+	// Where filter tap (ky, kx) starts in the phase planes.
+	tap := func(ky, kx int) int { return ((ky%st)*st+kx%st)*phase + (ky/st)*pw + kx/st }
+	var offs [9]int
+	if s.KH == 3 && s.KW == 3 {
+		for t := range offs {
+			offs[t] = tap(t/3, t%3)
+		}
+	}
 	b.parallel(n*c, func(first, end int) {
 		// Padding cells of the phase planes are never written, so zeroing
 		// them once serves every channel.
@@ -195,12 +203,16 @@ func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activat
 				odd := phases[row+po*phase+(py/2)*pw+(s.PadL+1)/2:]
 				vec.Deinterleave(even, odd, src)
 			}
-			clear(acc)
 			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
-			for ky := 0; ky < s.KH; ky++ {
-				for kx := 0; kx < s.KW; kx++ {
-					src := phases[((ky%st)*st+kx%st)*phase+(ky/st)*pw+kx/st:]
-					vec.Axpy(filt[ky*s.KW+kx], src, acc)
+			if s.KH == 3 && s.KW == 3 {
+				// All nine taps in one pass over the plane.
+				vec.Taps9(acc, phases, &offs, filt)
+			} else {
+				clear(acc)
+				for ky := 0; ky < s.KH; ky++ {
+					for kx := 0; kx < s.KW; kx++ {
+						vec.Axpy(filt[ky*s.KW+kx], phases[tap(ky, kx):], acc)
+					}
 				}
 			}
 			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]

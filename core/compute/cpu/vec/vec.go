@@ -171,3 +171,25 @@ func sqDistBlocksBelowGo(blocks, q, thr, out []float32, masks []uint16, scale fl
 		masks[b] = m
 	}
 }
+
+// Taps9 sets dst[i] to the sum over t < 9 of w[t]*base[offs[t]+i], taken
+// tap by tap as nine Axpy calls on a zeroed dst would (so with their
+// rounding), but in one pass: a 3x3 depthwise convolution of a plane laid
+// out so that each tap is a shifted copy of it.
+func Taps9(dst, base []float32, offs *[9]int, w []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = w[8]
+	for _, o := range offs {
+		_ = base[o+len(dst)-1]
+	}
+	taps9(dst, base, offs, w)
+}
+
+func taps9Go(dst, base []float32, offs *[9]int, w []float32) {
+	clear(dst)
+	for t, o := range offs {
+		axpy(w[t], base[o:o+len(dst)], dst)
+	}
+}

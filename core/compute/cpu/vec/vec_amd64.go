@@ -107,3 +107,24 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 	}
 	sqDistBlocksBelowAVX512(&blocks[0], &q[0], &thr[0], &out[0], &masks[0], len(blocks)/(Block*Block), scale)
 }
+
+//go:noescape
+func taps9AVX512(dst, base *float32, offs *[9]int, w *float32, n int)
+
+func taps9(dst, base []float32, offs *[9]int, w []float32) {
+	if !avx512 || len(dst) < 16 {
+		taps9Go(dst, base, offs, w)
+		return
+	}
+	// The kernel takes the multiple of 16; the tail goes tap by tap.
+	body := len(dst) &^ 15
+	taps9AVX512(&dst[0], &base[0], offs, &w[0], body)
+	tail := dst[body:]
+	if len(tail) == 0 {
+		return
+	}
+	clear(tail)
+	for t, o := range offs {
+		axpy(w[t], base[o+body:o+len(dst)], tail)
+	}
+}

@@ -23,3 +23,5 @@ func sqDistBlocks(blocks, q, out []float32) { sqDistBlocksGo(blocks, q, out) }
 func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale float32) {
 	sqDistBlocksBelowGo(blocks, q, thr, out, masks, scale)
 }
+
+func taps9(dst, base []float32, offs *[9]int, w []float32) { taps9Go(dst, base, offs, w) }

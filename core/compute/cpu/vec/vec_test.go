@@ -138,3 +138,23 @@ func TestSqDistBlocksBelow(t *testing.T) {
 		}
 	}
 }
+
+// TestTaps9: one pass gives exactly what nine Axpy calls on a zeroed dst
+// give, on every length around the kernel's 16-value steps.
+func TestTaps9(t *testing.T) {
+	base := seq(4000, 0.013)
+	offs := [9]int{0, 1, 2, 120, 121, 122, 240, 241, 242}
+	w := seq(9, 0.31)
+	for _, n := range []int{1, 15, 16, 17, 33, 100, 1000, 3000} {
+		got, want := make([]float32, n), make([]float32, n)
+		Taps9(got, base, &offs, w)
+		for k, o := range offs {
+			Axpy(w[k], base[o:o+n], want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: [%d] = %g, nine Axpy calls give %g", n, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -68,3 +68,5 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 	}
 	wasmsimd.SqDistBlocksBelow(&blocks[0], &q[0], &thr[0], &out[0], &masks[0], len(blocks)/(Block*Block), scale)
 }
+
+func taps9(dst, base []float32, offs *[9]int, w []float32) { taps9Go(dst, base, offs, w) }
