@@ -2,8 +2,6 @@ package patchcore
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -86,13 +84,15 @@ func readModel(path string) (_ []byte, sha string, _ error) {
 	if st.Size() > maxModelBytes {
 		return nil, "", fmt.Errorf("model %s: %d bytes is over the limit of %d", path, st.Size(), int64(maxModelBytes))
 	}
-	h := sha256.New()
-	b, err := io.ReadAll(io.TeeReader(io.LimitReader(f, maxModelBytes+1), h))
+	// One pass: the bytes are kept as the bank's model hash reads them.
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()))
+	sum, err := bank.ModelHash(io.TeeReader(io.LimitReader(f, maxModelBytes+1), &buf))
 	if err != nil {
 		return nil, "", err
 	}
-	if len(b) > maxModelBytes {
+	if buf.Len() > maxModelBytes {
 		return nil, "", fmt.Errorf("model %s grew past %d bytes while read", path, int64(maxModelBytes))
 	}
-	return b, hex.EncodeToString(h.Sum(nil)), nil
+	return buf.Bytes(), sum, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sort"
 
 	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
@@ -189,10 +190,7 @@ func (s *selector) apply() {
 		if c := cmp.Compare(a.to, b.to); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.r, b.r); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.i, a.i)
+		return memberOrder(a.r, b.r, a.i, b.i)
 	})
 	groups := make([]group, np)
 	for lo := 0; lo < len(all); {
@@ -241,15 +239,7 @@ func (s *selector) apply() {
 // points): a member with r <= half cannot be nearer to that one.
 func (g *group) leaveAll(q *pending, d int, out []moved, sc *scratch) []moved {
 	minHalf := slices.Min(sc.half)
-	lo, hi := 0, len(g.r)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if g.r[mid] > minHalf {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
+	lo := sort.Search(len(g.r), func(i int) bool { return g.r[i] > minHalf })
 	nj := len(sc.js)
 	const rows = chunk * vec.Block
 	if len(sc.bounds) < nj*rows {

@@ -140,7 +140,7 @@ type selector struct {
 	groups   []group   // one per centre, in the order chosen
 	centres  []float32 // the centres' vectors, len(groups) x d
 	cLow     []float32 // and their principal coordinates, in blocks (see group.low)
-	cBound   []float32 // per pending centre and group, the bound on d(centres)^2 from cLow
+	cBound   []float32 // apply's scratch: the bounds of cMask, which alone is read
 	cMask    []uint16  // which of those are below the group's 4 far^2
 	cThr     []float32 // per group, 4 far^2
 	far      []float32 // largest r in each group (0 when it has only r = 0)
@@ -246,12 +246,6 @@ func newSelector(x []float32, n, d int) *selector {
 
 func (s *selector) row(i int) []float32 { return s.x[i*s.d : (i+1)*s.d] }
 
-// lowOf returns point i's principal coordinates.
-func (s *selector) lowOf(i int) (v [lowDims]float32) {
-	copy(v[:], s.low[i*lowDims:(i+1)*lowDims])
-	return v
-}
-
 // start sets every point's distance to its mean distance to m random
 // distinct points, as the reference does.
 func (s *selector) start(rng *rand.Rand, m int) {
@@ -271,7 +265,7 @@ func (s *selector) start(rng *rand.Rand, m int) {
 		all[i] = int32(i)
 	}
 	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: s.x[:s.n*s.d], low: s.low}
-	s.free.sort(s.d, lowDims)
+	s.free.sort(s.d)
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
 	s.pend = newPending(s.n, s.d)
 	s.scratch = make([]scratch, len(s.moved))
@@ -332,35 +326,33 @@ func (g *group) compact(d int) {
 	g.dead = 0
 }
 
-// sort orders the group's members by r, ascending (ties by index,
-// descending), into fresh storage. Their coordinates are read from g.low
-// as rows of lowDims values when rowStride is lowDims, and from blocks
-// when it is 0; they are written as blocks.
-func (g *group) sort(d, rowStride int) {
+// sort orders the free points by memberOrder into fresh storage, their
+// coordinates read from g.low as rows of lowDims values and written as
+// blocks.
+func (g *group) sort(d int) {
 	order := make([]int, len(g.members))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		if c := cmp.Compare(g.r[a], g.r[b]); c != 0 {
-			return c
-		}
-		// Among equals the lowest index last: the one farthest picks.
-		return cmp.Compare(g.members[b], g.members[a])
-	})
+	slices.SortFunc(order, func(a, b int) int { return memberOrder(g.r[a], g.r[b], g.members[a], g.members[b]) })
 	members, r := make([]int32, len(order)), make([]float32, len(order))
 	vecs, low := make([]float32, len(order)*d), make([]float32, blocked(len(order)))
 	for j, i := range order {
 		members[j], r[j] = g.members[i], g.r[i]
 		copy(vecs[j*d:(j+1)*d], g.vecs[i*d:(i+1)*d])
-		if rowStride == lowDims {
-			setLow(low, j, g.low[i*lowDims:(i+1)*lowDims])
-		} else {
-			v := lowAt(g.low, i)
-			setLow(low, j, v[:])
-		}
+		setLow(low, j, g.low[i*lowDims:(i+1)*lowDims])
 	}
 	g.members, g.r, g.vecs, g.low = members, r, vecs, low
+}
+
+// memberOrder is how a group keeps its members: by r, ascending, and among
+// equals the lowest index last, where the farthest-point search takes it
+// first, as a plain greedy loop would.
+func memberOrder(ra, rb float32, ia, ib int32) int {
+	if c := cmp.Compare(ra, rb); c != 0 {
+		return c
+	}
+	return cmp.Compare(ib, ia)
 }
 
 func sqdist(a, b []float32) float32 { return vec.SqDist(a, b) }

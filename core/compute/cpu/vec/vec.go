@@ -121,11 +121,8 @@ func sqDistGo(a, b []float32) float32 {
 // values each row has.
 const Block = 16
 
-// sqDistBlocks sets out[b*Block+m] to the squared distance between q
-// (Block values) and row m of block b of blocks, for every block: blocks
-// holds Block x Block values per block, column-major (value j of row m at
-// j*Block+m), so one vector register holds one value of Block rows and no
-// sum crosses lanes. out has len(blocks)/Block values.
+// sqDistBlocksGo is SqDistBlocksBelow's distances without the masks, in
+// Go: the fallback's first half.
 func sqDistBlocksGo(blocks, q, out []float32) {
 	for b := 0; b < len(blocks)/(Block*Block); b++ {
 		blk := blocks[b*Block*Block : (b+1)*Block*Block]

@@ -119,12 +119,7 @@ func taps9(dst, base []float32, offs *[9]int, w []float32) {
 	// The kernel takes the multiple of 16; the tail goes tap by tap.
 	body := len(dst) &^ 15
 	taps9AVX512(&dst[0], &base[0], offs, &w[0], body)
-	tail := dst[body:]
-	if len(tail) == 0 {
-		return
-	}
-	clear(tail)
-	for t, o := range offs {
-		axpy(w[t], base[o+body:o+len(dst)], tail)
+	if body < len(dst) {
+		taps9Go(dst[body:], base[body:], offs, w)
 	}
 }
