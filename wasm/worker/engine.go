@@ -118,7 +118,7 @@ func (e *engine) fit(args js.Value, progress patchcore.Progress) (any, error) {
 	// already; building another costs seconds in wasm.
 	det := rep.Detector
 	if det == nil {
-		if det, err = e.detector(b); err != nil {
+		if det, err = e.detector(e.x, b); err != nil {
 			return nil, err
 		}
 	}
@@ -172,33 +172,35 @@ func (e *engine) config(opts js.Value) patchcore.Config {
 	return cfg
 }
 
-// extractorFor makes the extractor the one bank b was made with: its
-// layers, its input size (the crop, as the CLI's predict takes it) and its
-// image preparation, loading the model again when the layers or the size
-// differ. The model must be the bank's, which NewDetector checks.
-func (e *engine) extractorFor(b *bank.Bank) error {
+// extractorFor returns the extractor bank b was made with: its layers,
+// its input size (the crop, as the CLI's predict takes it) and its image
+// preparation, loading the model again when the layers or the size
+// differ. The engine's own extractor is left as it is until the bank is
+// accepted.
+func (e *engine) extractorFor(b *bank.Bank) (*patchcore.Extractor, error) {
 	m := e.x.Exec.Model()
 	_, h, w := m.InputShape()
-	// Crop 0 keeps the model's own size, which the current one has.
+	// Crop 0 keeps the model's own size, which the current one has. A bank
+	// of another model is refused by NewDetector: no reload helps it.
 	crop := b.Prep.Crop
-	if slices.Equal(m.Layers(), b.Layers) && (crop == 0 || h == crop && w == crop) {
-		e.x.Prep = b.Prep
-		return nil
+	if b.ModelSHA256 != e.x.ModelSHA256 || slices.Equal(m.Layers(), b.Layers) && (crop == 0 || h == crop && w == crop) {
+		x := *e.x
+		x.Prep = b.Prep
+		return &x, nil
 	}
 	x, err := patchcore.NewExtractor(e.model, e.name, backbone.Options{Layers: b.Layers, Height: crop, Width: crop}, b.Prep, e.x.Exec.Backend())
 	if err != nil {
-		return fmt.Errorf("loading the model for the bank's layers %v and input size %d: %w", b.Layers, crop, err)
+		return nil, fmt.Errorf("loading the model for the bank's layers %v and input size %d: %w", b.Layers, crop, err)
 	}
 	if e.fb != nil {
 		x.Exec.SetFallback(e.fb)
 	}
-	e.x = x
-	return nil
+	return x, nil
 }
 
-// detector scores against b with the engine's model and search.
-func (e *engine) detector(b *bank.Bank) (*patchcore.Detector, error) {
-	det, err := patchcore.NewDetector(e.x, b)
+// detector scores against b with extractor x and the engine's search.
+func (e *engine) detector(x *patchcore.Extractor, b *bank.Bank) (*patchcore.Detector, error) {
+	det, err := patchcore.NewDetector(x, b)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +324,7 @@ func (e *engine) bankFromFeatures(args js.Value, progress patchcore.Progress) (a
 		return nil, err
 	}
 	f = nil // the patch vectors can go before the bank's bytes are made
-	if e.det, err = e.detector(b); err != nil {
+	if e.det, err = e.detector(e.x, b); err != nil {
 		return nil, err
 	}
 	data, err := b.Encode()
@@ -426,14 +428,15 @@ func (e *engine) loadBank(args js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.extractorFor(b); err != nil {
-		return nil, err
-	}
-	det, err := e.detector(b)
+	x, err := e.extractorFor(b)
 	if err != nil {
 		return nil, err
 	}
-	e.det = det
+	det, err := e.detector(x, b)
+	if err != nil {
+		return nil, err
+	}
+	e.x, e.det = x, det
 	return map[string]any{"bankSize": b.N, "trainImages": b.TrainImages, "threshold": b.Threshold, "model": b.ModelName, "created": b.Created}, nil
 }
 
