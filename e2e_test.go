@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -325,7 +326,7 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 	if err != nil {
 		t.Fatalf("the browser's bank: %v", err)
 	}
-	x, err := patchcore.LoadExtractor(model, backbone.Options{Layers: b.Layers}, b.Prep, cpu.New(0))
+	x, err := patchcore.LoadExtractor(model, backbone.Options{Layers: b.Layers}, b.Prep, compute.Fixed(cpu.New(0)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,12 @@ import (
 // its figures would say nothing.
 func BenchmarkBackbone(b *testing.B) {
 	for _, kind := range []string{"cpu", "auto"} {
-		c, err := backends.Open(kind)
-		if err != nil || (kind == "auto" && c.Why != "") {
-			b.Logf("%s: %v %s", kind, err, c.Why)
+		dev, why, err := backends.Open(kind, nil)
+		if err != nil || (kind == "auto" && why != "") {
+			b.Logf("%s: %v %s", kind, err, why)
 			continue
 		}
-		be := c.Backend
+		be := dev.Backend()
 		kind = strings.Fields(be.Name())[0]
 		for _, net := range golden.Nets {
 			b.Run(kind+"/"+net.Dir, func(b *testing.B) { benchBackbone(b, be, net.File) })

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/internal/golden"
@@ -46,15 +45,13 @@ func TestFailover(t *testing.T) {
 	m, x, shape, want := golden.OnCPU(t, golden.MobileNetV2)
 
 	dev := &failing{Backend: cpu.New(0), convs: 10}
-	e, err := m.NewExecutor(dev)
+	var logged []string
+	e, err := m.NewExecutorOn(compute.NewDevice(dev,
+		func() (compute.Backend, error) { return cpu.New(0), nil },
+		func(msg string) { logged = append(logged, msg) }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logged []string
-	e.SetFallback(&backbone.Fallback{
-		Open: func() (compute.Backend, error) { return cpu.New(0), nil },
-		Log:  func(msg string) { logged = append(logged, msg) },
-	})
 	got, err := e.Run(x, shape)
 	if err != nil {
 		t.Fatalf("with a fallback: %v", err)
@@ -85,11 +82,10 @@ func TestFailover(t *testing.T) {
 
 	// Bad input is not a device failure: no move, the input's error.
 	dev = &failing{Backend: cpu.New(0), convs: -1}
-	e, err = m.NewExecutor(dev)
+	e, err = m.NewExecutorOn(compute.NewDevice(dev, func() (compute.Backend, error) { return cpu.New(0), nil }, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.SetFallback(&backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }})
 	if _, err := e.Run(x[:10], []int{1, 3, 2, 5}); err == nil || e.Backend() != compute.Backend(dev) {
 		t.Errorf("bad input: err %v, backend %s; want an error and no move", err, e.Backend().Name())
 	}

@@ -1,7 +1,6 @@
 package backbone
 
 import (
-	"errors"
 	"fmt"
 	"github.com/tessera/tessera/core/internal/panics"
 	"slices"
@@ -10,24 +9,16 @@ import (
 	"github.com/tessera/tessera/core/compute"
 )
 
-// Executor runs a Model on one backend; the model's weights are prepared
-// for that backend once, when the Executor is made.
+// Executor runs a Model on a compute.Device; the model's weights are
+// prepared for the device's backend when the Executor is made, and again
+// after the device has moved to its fallback.
 type Executor struct {
-	m        *Model
-	b        compute.Backend
-	weights  map[*step]compute.Weights
-	consts   map[*step]map[int]compute.Tensor
-	reads    map[string]int // how many steps read each tensor
-	fallback *Fallback
-}
-
-// Fallback moves an Executor to another backend when its own fails as a
-// device (compute.ErrDevice: lost, out of memory, a kernel the driver
-// cannot build), so the work goes on there. Open makes that backend; Log,
-// if set, is told what happened.
-type Fallback struct {
-	Open func() (compute.Backend, error)
-	Log  func(msg string)
+	m       *Model
+	dev     *compute.Device
+	gen     int // the device generation the weights were laid out for
+	weights map[*step]compute.Weights
+	consts  map[*step]map[int]compute.Tensor
+	reads   map[string]int // how many steps read each tensor
 }
 
 // Feature is one extracted layer: an N x C x H x W tensor.
@@ -37,23 +28,29 @@ type Feature struct {
 	Data  []float32
 }
 
-// NewExecutor prepares m's weights on b.
+// NewExecutor prepares m's weights on b, with no fallback.
 func (m *Model) NewExecutor(b compute.Backend) (*Executor, error) {
-	e := &Executor{m: m, reads: map[string]int{}}
+	return m.NewExecutorOn(compute.Fixed(b))
+}
+
+// NewExecutorOn prepares m's weights on dev's backend.
+func (m *Model) NewExecutorOn(dev *compute.Device) (*Executor, error) {
+	e := &Executor{m: m, dev: dev, reads: map[string]int{}}
 	for _, s := range m.steps {
 		for _, in := range s.inputs {
 			e.reads[in]++
 		}
 	}
-	if err := e.prepare(b); err != nil {
+	if err := e.prepare(); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// prepare lays the model's weights and constants out on b and makes b the
-// executor's backend.
-func (e *Executor) prepare(b compute.Backend) error {
+// prepare lays the model's weights and constants out on the device's
+// backend.
+func (e *Executor) prepare() error {
+	b := e.dev.Backend()
 	weights, consts := map[*step]compute.Weights{}, map[*step]map[int]compute.Tensor{}
 	for _, s := range e.m.steps {
 		if s.op == "Conv" {
@@ -73,43 +70,15 @@ func (e *Executor) prepare(b compute.Backend) error {
 	if err := b.Err(); err != nil {
 		return fmt.Errorf("backbone: preparing weights on %s: %w", b.Name(), err)
 	}
-	e.b, e.weights, e.consts = b, weights, consts
+	e.weights, e.consts, e.gen = weights, consts, e.dev.Generation()
 	return nil
 }
 
-// Backend returns the backend the executor runs on.
-func (e *Executor) Backend() compute.Backend { return e.b }
+// Backend returns the backend the executor runs on now.
+func (e *Executor) Backend() compute.Backend { return e.dev.Backend() }
 
-// SetFallback names the backend to move to when the executor's own fails
-// as a device; nil (the default) lets such failures reach the caller.
-func (e *Executor) SetFallback(f *Fallback) { e.fallback = f }
-
-// Failover moves the executor to its fallback backend after cause, a
-// device failure of the current one, and prepares the weights there. It
-// returns cause itself when cause is not a device failure or there is no
-// fallback (left): the caller should then give up.
-func (e *Executor) Failover(cause error) error {
-	f := e.fallback
-	if f == nil || !errors.Is(cause, compute.ErrDevice) {
-		return cause
-	}
-	e.fallback = nil
-	old := e.b
-	nb, err := f.Open()
-	if err == nil {
-		err = e.prepare(nb)
-	}
-	if err != nil {
-		return fmt.Errorf("%w (and moving off it failed: %v)", cause, err)
-	}
-	if c, ok := old.(interface{ Close() }); ok {
-		c.Close() // free what is left of the failed device's memory
-	}
-	if f.Log != nil {
-		f.Log(fmt.Sprintf("%s failed (%v); continuing on %s", old.Name(), cause, nb.Name()))
-	}
-	return nil
-}
+// Device returns the device the executor runs on.
+func (e *Executor) Device() *compute.Device { return e.dev }
 
 // Model returns the model the executor runs.
 func (e *Executor) Model() *Model { return e.m }
@@ -121,8 +90,17 @@ func (e *Executor) Model() *Model { return e.m }
 func (e *Executor) Run(x []float32, shape []int) (_ []Feature, err error) {
 	// An operator that panics (on a helper goroutine too) fails the pass.
 	defer func() { panics.Error(recover(), "backbone", &err) }()
+	if e.gen != e.dev.Generation() {
+		// Another holder of the device (the search) saw it fail.
+		if err := e.prepare(); err != nil {
+			return nil, err
+		}
+	}
 	feats, err := e.run(x, shape, nil)
-	if err != nil && e.Failover(err) == nil {
+	if err != nil && e.dev.Failover(err) == nil {
+		if err := e.prepare(); err != nil {
+			return nil, fmt.Errorf("%w (after moving off a failed device)", err)
+		}
 		return e.run(x, shape, nil)
 	}
 	return feats, err
@@ -144,7 +122,7 @@ func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Durati
 	if len(x) != compute.Size(shape) {
 		return nil, fmt.Errorf("backbone: input has %d values, shape %v needs %d", len(x), shape, compute.Size(shape))
 	}
-	b := e.b
+	b := e.dev.Backend()
 	live := map[string]compute.Tensor{m.input: b.Upload(shape, x)}
 	left := make(map[string]int, len(e.reads))
 	for k, v := range e.reads {
@@ -196,7 +174,7 @@ func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Durati
 }
 
 func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor, error) {
-	b := e.b
+	b := e.dev.Backend()
 	arg := func(i int) compute.Tensor {
 		if c, ok := e.consts[s][i]; ok {
 			return c
@@ -271,7 +249,7 @@ func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor
 // gemm computes alpha * A' * B' + beta * C from matrix products and
 // element-wise operations.
 func (e *Executor) gemm(s *step, arg func(int) compute.Tensor) compute.Tensor {
-	b := e.b
+	b := e.dev.Backend()
 	a, w := arg(0), arg(1)
 	if s.gemm.transA {
 		a = b.Transpose2D(a)

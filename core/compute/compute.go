@@ -120,9 +120,18 @@ const (
 	Mul
 )
 
-// Backend runs tensor operations. Implementations are not required to be
-// safe for concurrent use.
+// Backend runs tensor operations: it holds tensors (Memory), runs a
+// network's layers on them (NetworkOps) and searches reference vectors
+// (NeighbourSearch). Implementations are not required to be safe for
+// concurrent use.
 type Backend interface {
+	Memory
+	NetworkOps
+	NeighbourSearch
+}
+
+// Memory is a backend's tensors and its health.
+type Memory interface {
 	// Name says which device runs the work, e.g. "cpu (2 threads, avx2)".
 	Name() string
 	// Err returns the first failure the backend met, if any.
@@ -134,7 +143,11 @@ type Backend interface {
 	Release(t Tensor)
 	// Reshape returns a view of t with another shape of the same size.
 	Reshape(t Tensor, shape []int) Tensor
+}
 
+// NetworkOps are the operators a network's layers run, on tensors of the
+// same backend's Memory.
+type NetworkOps interface {
 	// PrepareConv lays out OIHW weights and an optional bias (nil for none).
 	PrepareConv(spec ConvSpec, weight, bias []float32) Weights
 	// Conv returns act(conv(x, w) + bias).
@@ -157,18 +170,22 @@ type Backend interface {
 	MatMul(a, b Tensor) Tensor
 	// Transpose2D returns the transpose of a 2-D tensor.
 	Transpose2D(a Tensor) Tensor
-
-	// PrepareBank lays out n reference vectors of d values (row-major) for
-	// nearest-neighbour search.
-	PrepareBank(vectors []float32, n, d int) Bank
-	// Nearest returns, for each of the nq query rows (d values each), the k
-	// smallest squared Euclidean distances to the bank's vectors in
-	// ascending order: nq*k values.
-	Nearest(b Bank, queries []float32, nq, k int) ([]float32, error)
 }
 
-// Bank is a set of reference vectors prepared by a Backend.
-type Bank interface {
+// NeighbourSearch is brute-force nearest-neighbour search on the device.
+type NeighbourSearch interface {
+	// PrepareIndex lays out n reference vectors of d values (row-major)
+	// for search.
+	PrepareIndex(vectors []float32, n, d int) Index
+	// Nearest returns, for each of the nq query rows (d values each), the k
+	// smallest squared Euclidean distances to the index's vectors in
+	// ascending order: nq*k values.
+	Nearest(ix Index, queries []float32, nq, k int) ([]float32, error)
+}
+
+// Index is a set of reference vectors laid out by a backend for
+// NeighbourSearch (a PatchCore memory bank's vectors, on the device).
+type Index interface {
 	Len() int
 	Dim() int
 }

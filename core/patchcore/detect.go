@@ -15,14 +15,18 @@ import (
 
 // Detector scores images against a memory bank.
 type Detector struct {
-	x       *Extractor
-	bank    *bank.Bank
-	search  Search
-	index   *search.Index   // the pruned search's layout, made on first use
-	nn      compute.Bank    // brute force's layout
-	nnOn    compute.Backend // the backend nn was prepared on
-	timings Timings
-	stats   search.Stats
+	x      *Extractor
+	bank   *bank.Bank
+	search Search
+	batch  int // images per backbone pass in Predict
+	// pruned is the exact pruned search's index (host memory), made on
+	// first use; brute is the bank laid out on the device for brute
+	// force, for device generation bruteGen.
+	pruned   *search.Index
+	brute    compute.Index
+	bruteGen int
+	timings  Timings
+	stats    search.Stats
 }
 
 // Result is one image's verdict.
@@ -57,7 +61,16 @@ func NewDetector(x *Extractor, b *bank.Bank) (*Detector, error) {
 	if b.N == 0 || b.D != b.Embed.TargetDim {
 		return nil, fmt.Errorf("patchcore: bank holds %d vectors of %d values (embedding size %d)", b.N, b.D, b.Embed.TargetDim)
 	}
-	return &Detector{x: x, bank: b, search: SearchAuto}, nil
+	return &Detector{x: x, bank: b, search: SearchAuto, batch: Default().Batch}, nil
+}
+
+// SetBatch sets how many images Predict runs through the backbone at once.
+func (d *Detector) SetBatch(n int) error {
+	if n < 1 {
+		return fmt.Errorf("patchcore: batch of %d images, want at least 1", n)
+	}
+	d.batch = n
+	return nil
 }
 
 // SetSearch chooses how patches find their nearest bank vectors; the
@@ -86,7 +99,7 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 	defer func() { panics.Error(recover(), "patchcore: predict", &err) }()
 	var out []*Result
 	b := d.bank
-	batch := 8
+	batch := d.batch
 	for i := 0; i < len(imgs); i += batch {
 		var prepared [][]float32
 		for j, img := range imgs[i:min(i+batch, len(imgs))] {
@@ -115,34 +128,35 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 }
 
 // nearest returns each patch's k smallest distances to the bank: with the
-// pruned index on the CPU, or by brute force on the extractor's backend.
-// The bank is laid out on first use, and for brute force again after a
-// device failure has moved the extractor to its fallback.
+// pruned index on the CPU, or by brute force on the extractor's device.
+// Either layout is made on first use; brute force's again after a device
+// failure has moved the device to its fallback.
 func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
 	b := d.bank
-	if d.search.pruned(d.x.Exec.Backend()) {
-		if d.index == nil {
+	dev := d.x.Exec.Device()
+	if d.search.pruned(dev.Backend()) {
+		if d.pruned == nil {
 			ix, err := newIndex(b.Vectors, b.N, b.D)
 			if err != nil {
 				return nil, err
 			}
-			d.index = ix
+			d.pruned = ix
 		}
-		dists, st, err := d.index.Search(patches, n, b.K)
+		dists, st, err := d.pruned.Search(patches, n, b.K)
 		d.stats.Queries += st.Queries
 		d.stats.Exact += st.Exact
 		return dists, err
 	}
 	for {
-		be := d.x.Exec.Backend()
-		if d.nnOn != be {
-			d.nn, d.nnOn = be.PrepareBank(b.Vectors, b.N, b.D), be
+		be := dev.Backend()
+		if d.brute == nil || d.bruteGen != dev.Generation() {
+			d.brute, d.bruteGen = be.PrepareIndex(b.Vectors, b.N, b.D), dev.Generation()
 		}
-		dists, err := be.Nearest(d.nn, patches, n, b.K)
+		dists, err := be.Nearest(d.brute, patches, n, b.K)
 		if err == nil {
 			return dists, nil
 		}
-		if d.x.Exec.Failover(err) != nil {
+		if dev.Failover(err) != nil {
 			return nil, err
 		}
 	}

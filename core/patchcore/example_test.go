@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
@@ -23,7 +24,7 @@ func Example() {
 	sample := filepath.Join(repo, "site", "sample")
 
 	// A model on the CPU backend (all cores), prepared as ImageNet models expect.
-	x, err := patchcore.LoadExtractor(model, backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	x, err := patchcore.LoadExtractor(model, backbone.Options{}, imageprep.ImageNet(), compute.Fixed(cpu.New(0)))
 	if err != nil {
 		log.Fatal(err)
 	}

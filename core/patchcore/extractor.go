@@ -14,18 +14,18 @@ import (
 	"github.com/tessera/tessera/core/patchcore/bank"
 )
 
-// NewExtractor loads an ONNX model from its bytes onto backend b; name is
-// how banks and messages refer to it.
-func NewExtractor(model []byte, name string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+// NewExtractor loads an ONNX model from its bytes onto device dev; name
+// is how banks and messages refer to it.
+func NewExtractor(model []byte, name string, opts backbone.Options, prep imageprep.Config, dev *compute.Device) (*Extractor, error) {
 	sum, err := bank.ModelHash(bytes.NewReader(model))
 	if err != nil {
 		return nil, err
 	}
-	return newExtractor(model, sum, name, opts, prep, b)
+	return newExtractor(model, sum, name, opts, prep, dev)
 }
 
 // newExtractor is NewExtractor for a model whose SHA-256 is known.
-func newExtractor(model []byte, sum, name string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+func newExtractor(model []byte, sum, name string, opts backbone.Options, prep imageprep.Config, dev *compute.Device) (*Extractor, error) {
 	if err := prep.Validate(); err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func newExtractor(model []byte, sum, name string, opts backbone.Options, prep im
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	e, err := m.NewExecutor(b)
+	e, err := m.NewExecutorOn(dev)
 	if err != nil {
 		return nil, err
 	}
@@ -45,14 +45,14 @@ func newExtractor(model []byte, sum, name string, opts backbone.Options, prep im
 }
 
 // LoadExtractor is NewExtractor for a model file.
-func LoadExtractor(path string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
-	return LoadExtractorFor(path, "", opts, prep, b)
+func LoadExtractor(path string, opts backbone.Options, prep imageprep.Config, dev *compute.Device) (*Extractor, error) {
+	return LoadExtractorFor(path, "", opts, prep, dev)
 }
 
 // LoadExtractorFor is LoadExtractor for the model a bank names: the file's
 // SHA-256 is computed while it is read and must be wantSHA256 (when not
 // empty), so a different or tampered file is refused before it is decoded.
-func LoadExtractorFor(path, wantSHA256 string, opts backbone.Options, prep imageprep.Config, b compute.Backend) (*Extractor, error) {
+func LoadExtractorFor(path, wantSHA256 string, opts backbone.Options, prep imageprep.Config, dev *compute.Device) (*Extractor, error) {
 	model, sum, err := readModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("patchcore: %w", err)
@@ -60,7 +60,7 @@ func LoadExtractorFor(path, wantSHA256 string, opts backbone.Options, prep image
 	if wantSHA256 != "" && sum != wantSHA256 {
 		return nil, fmt.Errorf("patchcore: model %s has sha256 %.12s, the bank was made with a model of sha256 %.12s", path, sum, wantSHA256)
 	}
-	return newExtractor(model, sum, filepath.Base(path), opts, prep, b)
+	return newExtractor(model, sum, filepath.Base(path), opts, prep, dev)
 }
 
 // maxModelBytes is the protobuf format's own limit on a message.

@@ -24,7 +24,7 @@ import (
 
 func extractor(t *testing.T, model string) *patchcore.Extractor {
 	t.Helper()
-	x, err := patchcore.LoadExtractor(shared.Weights(t, model), backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	x, err := patchcore.LoadExtractor(shared.Weights(t, model), backbone.Options{}, imageprep.ImageNet(), compute.Fixed(cpu.New(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func extractor(t *testing.T, model string) *patchcore.Extractor {
 type searchFails struct{ compute.Backend }
 
 func (searchFails) Name() string { return "search-fails test device" }
-func (searchFails) Nearest(compute.Bank, []float32, int, int) ([]float32, error) {
+func (searchFails) Nearest(compute.Index, []float32, int, int) ([]float32, error) {
 	return nil, fmt.Errorf("test device: %w", compute.ErrOutOfMemory)
 }
 
@@ -165,16 +165,19 @@ func TestHazelnutEndToEnd(t *testing.T) {
 	// A device that runs out of memory in the search moves the detector to
 	// the fallback, with the same scores up to rounding (the device ran
 	// brute force, the CPU prunes); without one the error surfaces.
-	lean := func() *patchcore.Extractor {
-		x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), searchFails{cpu.New(0)})
+	var logged string
+	lean := func(withFallback bool) *patchcore.Extractor {
+		dev := compute.Fixed(searchFails{cpu.New(0)})
+		if withFallback {
+			dev = compute.NewDevice(searchFails{cpu.New(0)}, func() (compute.Backend, error) { return cpu.New(0), nil }, func(m string) { logged = m })
+		}
+		x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), dev)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return x
 	}
-	x3 := lean()
-	var logged string
-	x3.Exec.SetFallback(&backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }, Log: func(m string) { logged = m }})
+	x3 := lean(true)
 	det3, err := patchcore.NewDetector(x3, b2)
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +194,7 @@ func TestHazelnutEndToEnd(t *testing.T) {
 	if !strings.Contains(logged, "out of device memory") {
 		t.Errorf("failover log %q", logged)
 	}
-	det4, err := patchcore.NewDetector(lean(), b2)
+	det4, err := patchcore.NewDetector(lean(false), b2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -164,7 +165,7 @@ func TestThresholdNeverSilentlyZero(t *testing.T) {
 // TestModelFileLimits: a device or a FIFO named as the model is refused,
 // not read for ever.
 func TestModelFileLimits(t *testing.T) {
-	if _, err := patchcore.LoadExtractor("/dev/zero", backbone.Options{}, imageprep.ImageNet(), cpu.New(1)); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := patchcore.LoadExtractor("/dev/zero", backbone.Options{}, imageprep.ImageNet(), compute.Fixed(cpu.New(1))); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("/dev/zero as the model: error %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -110,7 +111,7 @@ func Bank(tb testing.TB, s Set) ([]float32, int, int) {
 
 func extract(tb testing.TB, s Set, paths []string) ([]float32, []int) {
 	tb.Helper()
-	x, err := patchcore.LoadExtractor(shared.Weights(tb, s.Model), backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	x, err := patchcore.LoadExtractor(shared.Weights(tb, s.Model), backbone.Options{}, imageprep.ImageNet(), compute.Fixed(cpu.New(0)))
 	if err != nil {
 		tb.Fatal(err)
 	}

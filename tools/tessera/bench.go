@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
-	"time"
 
-	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/inspector"
+	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/internal/weights"
 )
 
@@ -56,23 +53,24 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		m, err := mf.load()
+		in, err := inspector.Open(inspector.Model{Path: path}, mf.options(patchcore.SearchAuto))
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		// No fallback: a figure must come from the backend it is labelled with.
-		be, _, err := openBackend(mf.backend, stderr)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		r, err := timeModel(m, be, *runs)
+		// A device failure mid-run is an error: a figure must come from
+		// the backend it is labelled with.
+		bt, err := in.BenchBackbone(*runs)
+		in.Close()
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", name, err)
 		}
-		r.Model = filepath.Base(path)
+		r := benchResult{
+			Model: filepath.Base(path), Backend: bt.Backend, MedianMS: bt.MedianMS, P10MS: bt.P10MS, P90MS: bt.P90MS,
+			GFLOPs: bt.GFLOPs, GFLOPS: bt.GFLOPPerS,
+		}
 		if *ort {
-			c, h, w := m.InputShape()
-			ms, err := timeORT(path, *runs, []int{1, c, h, w})
+			c := in.Info().Input
+			ms, err := timeORT(path, *runs, []int{1, c[0], c[1], c[2]})
 			if err != nil {
 				r.ORTStatus = err.Error()
 			} else {
@@ -96,52 +94,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// timeModel runs a batch-1 forward pass runs times after a warm-up.
-func timeModel(m *backbone.Model, b compute.Backend, runs int) (benchResult, error) {
-	e, err := m.NewExecutor(b)
-	if err != nil {
-		return benchResult{}, err
-	}
-	c, h, w := m.InputShape()
-	x := make([]float32, c*h*w)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range x {
-		x[i] = rng.Float32()*4 - 2
-	}
-	shape := []int{1, c, h, w}
-	for i := 0; i < 3; i++ {
-		if _, err := e.Run(x, shape); err != nil {
-			return benchResult{}, err
-		}
-	}
-	ms := make([]float64, max(runs, 1))
-	for i := range ms {
-		t0 := time.Now()
-		if _, err := e.Run(x, shape); err != nil {
-			return benchResult{}, err
-		}
-		ms[i] = time.Since(t0).Seconds() * 1e3
-	}
-	slices.Sort(ms)
-	med := median(ms)
-	return benchResult{
-		Backend:  b.Name(),
-		MedianMS: med,
-		P10MS:    ms[len(ms)/10],
-		P90MS:    ms[len(ms)*9/10],
-		GFLOPs:   m.FLOPs() / 1e9,
-		GFLOPS:   m.FLOPs() / 1e9 / (med / 1e3),
-	}, nil
-}
-
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // timeORT runs tools/ortbench/bench.mjs with Node, which times ONNX

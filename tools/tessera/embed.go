@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 
 	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute"
-	"github.com/tessera/tessera/core/compute/backends"
 	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/npy"
+	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/internal/weights"
 )
 
@@ -22,12 +22,6 @@ type modelFlags struct {
 	backend                   string
 	resize, crop              int
 	log                       io.Writer // where the chosen backend is reported
-	// byName looks model up in the weights folder only, never as a path:
-	// set when the name comes from a bank.
-	byName bool
-	// sha256, when set, is the SHA-256 the model file must have (a bank's
-	// model), checked while it is read and before it is decoded.
-	sha256 string
 	// maxPixels is the largest image read (--max-pixels).
 	maxPixels int
 }
@@ -43,12 +37,26 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&m.crop, "crop", 224, "center-crop images to this square size (the model's input size)")
 }
 
-func (m *modelFlags) load() (*backbone.Model, error) {
+// options are the inspector options the flags give; search is how
+// patches find their nearest bank vectors (fit, eval).
+func (m modelFlags) options(search patchcore.Search) inspector.Options {
+	log := m.log
+	if log == nil {
+		log = io.Discard
+	}
+	return inspector.Options{
+		Backend: m.backend, Layers: splitList(m.layers), Prep: m.prep(), Search: search,
+		Log: func(msg string) { fmt.Fprintln(log, "backend:", msg) },
+	}
+}
+
+// open loads the model the flags name on the backend they name.
+func (m *modelFlags) open(search patchcore.Search) (*inspector.Inspector, error) {
 	path, err := weights.Resolve(m.model, m.weightsDir)
 	if err != nil {
 		return nil, err
 	}
-	return backbone.LoadFile(path, backbone.Options{Layers: splitList(m.layers), Height: m.crop, Width: m.crop})
+	return inspector.Open(inspector.Model{Path: path}, m.options(search))
 }
 
 func (m *modelFlags) prep() imageprep.Config {
@@ -76,19 +84,11 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 	if err := mf.prep().Validate(); err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
-	m, err := mf.load()
+	insp, err := mf.open(patchcore.SearchAuto)
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
-	be, fb, err := openBackend(mf.backend, stderr)
-	if err != nil {
-		return fmt.Errorf("embed: %w", err)
-	}
-	e, err := m.NewExecutor(be)
-	if err != nil {
-		return fmt.Errorf("embed: %w", err)
-	}
-	e.SetFallback(fb)
+	e := insp.Extractor().Exec
 	var feats []backbone.Feature
 	if *in != "" {
 		x, shape, err := npy.ReadFile(*in)
@@ -150,25 +150,6 @@ func embedImages(e *backbone.Executor, prep imageprep.Config, paths []string, ba
 		}
 	}
 	return all, nil
-}
-
-// openBackend opens the backend the flag names and says which one runs.
-// With "auto" on a GPU it also returns the fallback, which says on stderr
-// when it is taken.
-func openBackend(kind string, stderr io.Writer) (compute.Backend, *backbone.Fallback, error) {
-	c, err := backends.Open(kind)
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.Why != "" {
-		fmt.Fprintln(stderr, "backend:", c.Why)
-	}
-	fmt.Fprintln(stderr, "backend:", c.Backend.Name())
-	var fb *backbone.Fallback
-	if c.Fallback != nil {
-		fb = &backbone.Fallback{Open: c.Fallback, Log: func(msg string) { fmt.Fprintln(stderr, "backend:", msg) }}
-	}
-	return c.Backend, fb, nil
 }
 
 // safeName keeps a tensor name usable as a file name.

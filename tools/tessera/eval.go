@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/metrics"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
@@ -107,7 +108,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	x, err := mf.extractor()
+	in, err := mf.open(cfg.Search)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -116,20 +117,17 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		progress = progressPrinter(stderr)
 	}
 	t0 := time.Now()
-	b, fitRep, err := patchcore.Fit(x, fileImages(train, mf.pixels()), cfg, progress)
+	fitRep, err := in.Fit(fileImages(train, mf.pixels()), cfg, progress)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	fitTime := time.Since(t0)
-	det, err := patchcore.NewDetector(x, b)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	if err := det.SetSearch(cfg.Search); err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
+	b := in.Bank()
+	// Prediction's timings and search work, apart from the fit's.
+	det := in.Detector()
+	before, beforeStats := det.Timings(), det.SearchStats()
 	rep := &evalReport{
-		Category: *data, Model: x.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
+		Category: *data, Model: b.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
 		BankPrecision: cmp.Or(b.Precision, bank.F32),
 		Fit: timingReport{
@@ -158,7 +156,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		t := time.Now()
-		rs, err := det.Predict([]image.Image{img})
+		rs, err := in.Predict([]image.Image{img}, inspector.PredictOptions{})
 		if err != nil {
 			return fmt.Errorf("eval: %s: %w", s.Path, err)
 		}
@@ -199,10 +197,16 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.PRO = metrics.Area(rep.proCurve, 0.3) / 0.3
 	}
 	t := det.Timings()
+	t.Backbone -= before.Backbone
+	t.Embed -= before.Embed
+	t.Search -= before.Search
+	st := det.SearchStats()
+	st.Queries -= beforeStats.Queries
+	st.Exact -= beforeStats.Exact
 	slices.Sort(lat)
-	rep.Predict = predictTiming{MedianMS: median(lat)}
+	rep.Predict = predictTiming{MedianMS: inspector.Median(lat)}
 	rep.Search, rep.SearchWork = string(cfg.Search), 1
-	if st := det.SearchStats(); st.Queries > 0 {
+	if st.Queries > 0 {
 		rep.SearchWork = float64(st.Exact) / float64(st.Queries) / float64(b.N)
 	}
 	if tot := predTotal.Seconds(); tot > 0 {
@@ -213,10 +217,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if rep.PixelNote == "" {
 		fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f\n",
-			*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
+			*data, b.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelAUROC, rep.PRO)
 	} else {
 		fmt.Fprintf(stdout, "%s with %s, coreset %g: image AUROC %.4f; no pixel metrics (%s)\n",
-			*data, x.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelNote)
+			*data, b.ModelName, cfg.Coreset.Fraction, rep.ImageAUROC, rep.PixelNote)
 	}
 	fmt.Fprintf(stdout, "fit %d images in %.1fs (backbone %.1fs, embedding %.1fs, coreset %.1fs -> %d of %d patches, threshold scoring %.1fs); predict median %.1f ms/image (backbone %.0f%%, embedding %.0f%%, search %.0f%% [%s, %.2f%% of brute force's distances], map %.0f%%)\n",
 		rep.TrainImages, rep.Fit.TotalS, rep.Fit.BackboneS, rep.Fit.EmbedS, rep.Fit.CoresetS, rep.BankSize, rep.TrainPatches, rep.Fit.SearchS,

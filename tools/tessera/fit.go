@@ -33,7 +33,7 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
-	x, err := mf.extractor()
+	in, err := mf.open(cfg.Search)
 	if err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
@@ -41,16 +41,17 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = progressPrinter(stderr)
 	}
-	b, rep, err := patchcore.Fit(x, fileImages(paths, mf.pixels()), cfg, progress)
+	rep, err := in.Fit(fileImages(paths, mf.pixels()), cfg, progress)
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stderr, "skipped %v\n", f)
 	}
 	if err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
-	if err := b.WriteFile(*out); err != nil {
+	if err := in.SaveBank(*out); err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
+	b := in.Bank()
 	t := rep.Timings
 	fmt.Fprintf(stdout, "wrote %s: %d of %d patches from %d images (%s), threshold %.4g (%s)\n",
 		*out, b.N, b.TrainPatches, b.TrainImages, b.ModelName, b.Threshold, b.ThresholdRule)

@@ -4,11 +4,9 @@ import (
 	"flag"
 	"image"
 
-	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
-	"github.com/tessera/tessera/internal/weights"
 )
 
 // patchcoreFlags are the PatchCore settings fit and eval share.
@@ -51,30 +49,6 @@ func (p *patchcoreFlags) config() patchcore.Config {
 	return c
 }
 
-// extractor loads the model named by the flags with its identity.
-func (m *modelFlags) extractor() (*patchcore.Extractor, error) {
-	resolve := weights.Resolve
-	if m.byName {
-		resolve = weights.ResolveName
-	}
-	path, err := resolve(m.model, m.weightsDir)
-	if err != nil {
-		return nil, err
-	}
-	opts := backbone.Options{Layers: splitList(m.layers), Height: m.crop, Width: m.crop}
-	b, fb, err := openBackend(m.backend, m.log)
-	if err != nil {
-		return nil, err
-	}
-	x, err := patchcore.LoadExtractorFor(path, m.sha256, opts, m.prep(), b)
-	if err != nil {
-		return nil, err
-	}
-	x.Exec.SetFallback(fb)
-	return x, nil
-}
-
-// fileImages turns paths into lazily loaded images.
 // fileImages are image files read with a limit of maxPixels each.
 func fileImages(paths []string, maxPixels int) []patchcore.Image {
 	out := make([]patchcore.Image, len(paths))

@@ -13,9 +13,10 @@ import (
 	"strings"
 
 	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
-	"github.com/tessera/tessera/core/patchcore/segment"
+	"github.com/tessera/tessera/internal/weights"
 )
 
 // prediction is one line of predict's JSON output.
@@ -54,18 +55,17 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	if *threshold > 0 {
-		b.Threshold, b.ThresholdRule = *threshold, fmt.Sprintf("set by hand to %g", *threshold)
-	}
-	if b.Threshold == 0 {
-		fmt.Fprintf(stderr, "predict: the bank has no threshold (%s): every image passes; give --threshold\n", b.ThresholdRule)
-	}
-	det, err := detectorFor(b, modelFlags{model: *model, weightsDir: *weightsDir, backend: *backend, log: stderr})
+	in, err := openForBank(b, *model, *weightsDir, modelFlags{backend: *backend, log: stderr}.options(patchcore.Search(*searchMode)))
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	if err := det.SetSearch(patchcore.Search(*searchMode)); err != nil {
-		return fmt.Errorf("predict: %w", err)
+	if *threshold > 0 {
+		if err := in.SetThreshold(*threshold); err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+	}
+	if b.Threshold == 0 {
+		fmt.Fprintf(stderr, "predict: the bank has no threshold (%s): every image passes; give --threshold\n", b.ThresholdRule)
 	}
 	if *heatmaps != "" {
 		if err := os.MkdirAll(*heatmaps, 0o755); err != nil {
@@ -79,12 +79,12 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		pr := prediction{Image: p}
 		img, err := imageprep.OpenMax(p, *maxPixels)
 		if err == nil {
-			var rs []*patchcore.Result
-			if rs, err = det.Predict([]image.Image{img}); err == nil {
+			var rs []inspector.Prediction
+			if rs, err = in.Predict([]image.Image{img}, inspector.PredictOptions{Overlay: *heatmaps != ""}); err == nil {
 				r := rs[0]
 				pr.Score, pr.Threshold, pr.IsAnomalous = r.Score, r.Threshold, r.IsAnomalous
 				if *heatmaps != "" {
-					pr.Heatmap, err = writeHeatmap(*heatmaps, p, b.Prep.Prepare(img), r, used)
+					pr.Heatmap, err = writeHeatmap(*heatmaps, p, r.Overlay, used)
 				}
 			}
 		}
@@ -105,28 +105,25 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// detectorFor loads the bank's model (or the one given) and checks that
-// it is the model the bank was made with.
-func detectorFor(b *bank.Bank, mf modelFlags) (*patchcore.Detector, error) {
-	if mf.model == "" {
-		mf.model, mf.byName = b.ModelName, true
+// openForBank loads the model bank b was made with: model (a path or a
+// name in the weights folder) when given, else the model the bank names,
+// looked up in the weights folder only. Its SHA-256 must be the bank's.
+func openForBank(b *bank.Bank, model, weightsDir string, opts inspector.Options) (*inspector.Inspector, error) {
+	resolve := weights.Resolve
+	if model == "" {
+		model, resolve = b.ModelName, weights.ResolveName
 	}
-	mf.sha256 = b.ModelSHA256
-	mf.layers, mf.resize, mf.crop = strings.Join(b.Layers, ","), b.Prep.Resize, b.Prep.Crop
-	x, err := mf.extractor()
+	path, err := resolve(model, weightsDir)
 	if err != nil {
 		return nil, err
 	}
-	x.Prep = b.Prep
-	return patchcore.NewDetector(x, b)
+	return inspector.OpenForBank(b, inspector.Model{Path: path}, opts)
 }
 
-// writeHeatmap saves the anomaly map over the prepared image, on the
-// colour scale of segment.HotAt.
+// writeHeatmap saves an overlay (inspector.Overlay).
 // used holds the names written in this run: two images whose folder and
 // file names agree get _2, _3... rather than overwriting each other.
-func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Result, used map[string]bool) (string, error) {
-	hi := segment.HotAt(r.Threshold, r.Map)
+func writeHeatmap(dir, imagePath string, overlay *image.RGBA, used map[string]bool) (string, error) {
 	// The parent folder keeps test/good/000.png and test/crack/000.png apart.
 	stem := filepath.Base(filepath.Dir(imagePath)) + "_" + strings.TrimSuffix(filepath.Base(imagePath), filepath.Ext(imagePath))
 	p := filepath.Join(dir, stem+"_heatmap.png")
@@ -138,7 +135,7 @@ func writeHeatmap(dir, imagePath string, prepared *image.RGBA, r *patchcore.Resu
 	if err != nil {
 		return "", err
 	}
-	if err := png.Encode(f, segment.Overlay(prepared, r.Map, 0, hi)); err != nil {
+	if err := png.Encode(f, overlay); err != nil {
 		f.Close()
 		return "", err
 	}

@@ -11,39 +11,31 @@ import (
 	"github.com/tessera/tessera/core/compute/webgpu"
 )
 
-// Choice is an opened backend and what to do when it fails.
-type Choice struct {
-	Backend compute.Backend
-	// Why says why "auto" did not take the GPU; empty when it did, or
-	// when the user named the backend.
-	Why string
-	// Fallback opens the backend to move to when Backend fails as a device
-	// mid-run (compute.ErrDevice): the CPU when "auto" took the GPU. It is
-	// nil where the user forced a backend, whose failures are errors.
-	Fallback func() (compute.Backend, error)
-}
-
-// Open returns the backend for kind.
-func Open(kind string) (Choice, error) {
+// Open returns the device for kind. why says why "auto" did not take
+// the GPU (empty when it did, or when the user named the backend). When
+// "auto" took the GPU the device moves to the CPU after a device failure
+// mid-run, telling log (when not nil); a backend the user named has no
+// fallback, and its failures are errors.
+func Open(kind string, log func(msg string)) (dev *compute.Device, why string, err error) {
 	var opts webgpu.Options
 	onCPU := func() (compute.Backend, error) { return cpu.New(0), nil }
 	switch kind {
 	case "cpu":
-		return Choice{Backend: cpu.New(0)}, nil
+		return compute.Fixed(cpu.New(0)), "", nil
 	case "webgpu":
 		// Forced: a software adapter is accepted, and failure is an error.
 		opts.AllowCPUAdapter = true
 		g, err := webgpu.Open(opts)
 		if err != nil {
-			return Choice{}, fmt.Errorf("backend webgpu: %w", err)
+			return nil, "", fmt.Errorf("backend webgpu: %w", err)
 		}
-		return Choice{Backend: g}, nil
+		return compute.Fixed(g), "", nil
 	case "auto", "":
 		g, err := webgpu.Open(opts)
 		if err != nil {
-			return Choice{Backend: cpu.New(0), Why: fmt.Sprintf("using the CPU: %v", err)}, nil
+			return compute.Fixed(cpu.New(0)), fmt.Sprintf("using the CPU: %v", err), nil
 		}
-		return Choice{Backend: g, Fallback: onCPU}, nil
+		return compute.NewDevice(g, onCPU, log), "", nil
 	}
-	return Choice{}, fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", kind)
+	return nil, "", fmt.Errorf("unknown backend %q (want auto, webgpu or cpu)", kind)
 }

@@ -24,7 +24,7 @@ type bank struct {
 func (b *bank) Len() int { return b.n }
 func (b *bank) Dim() int { return b.d }
 
-func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
+func (b *Backend) PrepareIndex(vectors []float32, n, d int) compute.Index {
 	bk := &bank{n: n, d: d, norms: make([]float32, n)}
 	for r0 := 0; r0 < n; r0 += bankRows {
 		r1 := min(r0+bankRows, n)
@@ -45,7 +45,7 @@ func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
 // Nearest computes |q|^2 - 2 q.b + |b|^2 with the dot products as a
 // matrix product, one bank chunk per task, keeping only each query's k
 // smallest values per chunk; the chunks' candidates are merged at the end.
-func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]float32, error) {
+func (b *Backend) Nearest(bb compute.Index, queries []float32, nq, k int) ([]float32, error) {
 	bk, ok := bb.(*bank)
 	if !ok {
 		return nil, fmt.Errorf("cpu: bank was prepared by another backend")

@@ -16,7 +16,7 @@ func TestNearestMatchesBruteForce(t *testing.T) {
 	copy(queries[5*d:6*d], bankV[17*d:18*d]) // an exact match: distance 0
 	b := New(2)
 	defer b.Close()
-	bk := b.PrepareBank(bankV, n, d)
+	bk := b.PrepareIndex(bankV, n, d)
 	for _, k := range []int{1, 3} {
 		got, err := b.Nearest(bk, queries, nq, k)
 		if err != nil {

@@ -20,13 +20,10 @@ func TestDeviceLostFallsBack(t *testing.T) {
 	m, x, shape, want := golden.OnCPU(t, golden.MobileNetV2)
 	for _, withFallback := range []bool{true, false} {
 		g := open(t)
-		e, err := m.NewExecutor(g)
+		var logged string
+		e, err := m.NewExecutorOn(onDevice(g, withFallback, &logged))
 		if err != nil {
 			t.Fatal(err)
-		}
-		var logged string
-		if withFallback {
-			e.SetFallback(toCPU(&logged))
 		}
 		if _, err := e.Run(x, shape); err != nil {
 			t.Fatal(err)

@@ -23,7 +23,7 @@ type bank struct {
 func (k *bank) Len() int { return k.n }
 func (k *bank) Dim() int { return k.d }
 
-func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
+func (b *Backend) PrepareIndex(vectors []float32, n, d int) compute.Index {
 	bk := &bank{n: n, d: d}
 	norms := make([]float32, n)
 	for i := range norms {
@@ -45,7 +45,7 @@ func (b *Backend) PrepareBank(vectors []float32, n, d int) compute.Bank {
 // Nearest multiplies each bank chunk by the transposed queries on the GPU
 // and folds each query's k smallest |b|^2 - 2 q.b into a running list
 // there; only those nq x k values are read back.
-func (b *Backend) Nearest(bb compute.Bank, queries []float32, nq, k int) ([]float32, error) {
+func (b *Backend) Nearest(bb compute.Index, queries []float32, nq, k int) ([]float32, error) {
 	bk, ok := bb.(*bank)
 	if !ok {
 		return nil, fmt.Errorf("webgpu: bank was prepared by another backend")

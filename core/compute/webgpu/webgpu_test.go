@@ -107,11 +107,11 @@ func TestOpsMatchCPU(t *testing.T) {
 	n, d, nq := bankChunk+300, 24, 150
 	vecs, qs := rnd(r, n*d), rnd(r, nq*d)
 	for _, k := range []int{1, 3} {
-		got, err := g.Nearest(g.PrepareBank(vecs, n, d), qs, nq, k)
+		got, err := g.Nearest(g.PrepareIndex(vecs, n, d), qs, nq, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := c.Nearest(c.PrepareBank(vecs, n, d), qs, nq, k)
+		want, _ := c.Nearest(c.PrepareIndex(vecs, n, d), qs, nq, k)
 		for i := range want {
 			if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+float64(want[i])) {
 				t.Fatalf("nearest k=%d [%d]: %g, CPU %g", k, i, got[i], want[i])
@@ -139,9 +139,13 @@ func TestGoldenThroughWebGPU(t *testing.T) {
 	}
 }
 
-// toCPU is the fallback "auto" gives a GPU, with its message kept.
-func toCPU(logged *string) *backbone.Fallback {
-	return &backbone.Fallback{Open: func() (compute.Backend, error) { return cpu.New(0), nil }, Log: func(m string) { *logged = m }}
+// onDevice is g as "auto" gives a GPU when withFallback (moving to the
+// CPU, its message kept in logged), or g alone.
+func onDevice(g compute.Backend, withFallback bool, logged *string) *compute.Device {
+	if !withFallback {
+		return compute.Fixed(g)
+	}
+	return compute.NewDevice(g, func() (compute.Backend, error) { return cpu.New(0), nil }, func(m string) { *logged = m })
 }
 
 // sameFeatures checks features against the CPU's, bit for bit: after a
@@ -174,13 +178,10 @@ func TestOutOfMemoryFallsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := m.NewExecutor(g)
+		var logged string
+		e, err := m.NewExecutorOn(onDevice(g, withFallback, &logged))
 		if err != nil {
 			t.Fatalf("the weights (%d bytes) no longer fit: %v", weights, err)
-		}
-		var logged string
-		if withFallback {
-			e.SetFallback(toCPU(&logged))
 		}
 		got, err := e.Run(x, shape)
 		if !withFallback {

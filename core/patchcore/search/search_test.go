@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/core/backbone"
+	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -22,7 +23,7 @@ import (
 // brute is the reference: the CPU backend's brute-force search.
 func brute(t testing.TB, bank []float32, n, d int, q []float32, nq, k int) []float32 {
 	be := cpu.New(0)
-	out, err := be.Nearest(be.PrepareBank(bank, n, d), q, nq, k)
+	out, err := be.Nearest(be.PrepareIndex(bank, n, d), q, nq, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestBadArguments(t *testing.T) {
 // coreset would keep), and every patch of some test images, good and
 // defective, MobileNetV2.
 func sampleData(t testing.TB, keep float64, tests int) (bank []float32, n int, q []float32, nq, d int) {
-	x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), cpu.New(0))
+	x, err := patchcore.LoadExtractor(shared.Weights(t, "mobilenetv2-layer3.onnx"), backbone.Options{}, imageprep.ImageNet(), compute.Fixed(cpu.New(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run(set.String()+"/brute", func(b *testing.B) {
 			load(b)
 			be := cpu.New(0)
-			nn := be.PrepareBank(bank, n, d)
+			nn := be.PrepareIndex(bank, n, d)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				img := i % (nq / 784)

@@ -1,0 +1,71 @@
+package inspector
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// BackboneTiming is the time of a batch-1 forward pass, in milliseconds.
+type BackboneTiming struct {
+	Backend           string
+	Runs              int
+	MedianMS          float64
+	P10MS, P90MS      float64
+	GFLOPs, GFLOPPerS float64
+}
+
+// BenchBackbone times runs batch-1 forward passes on a fixed input after
+// three warm-up passes: the figure set against ONNX Runtime on the same
+// model. A device that fails during the runs is an error, not a figure
+// from another backend.
+func (in *Inspector) BenchBackbone(runs int) (BackboneTiming, error) {
+	runs = max(runs, 1)
+	e := in.x.Exec
+	m := e.Model()
+	c, h, w := m.InputShape()
+	x := make([]float32, c*h*w)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x {
+		x[i] = rng.Float32()*4 - 2
+	}
+	shape := []int{1, c, h, w}
+	gen := in.dev.Generation()
+	for range 3 {
+		if _, err := e.Run(x, shape); err != nil {
+			return BackboneTiming{}, err
+		}
+	}
+	ms := make([]float64, runs)
+	for i := range ms {
+		t0 := time.Now()
+		if _, err := e.Run(x, shape); err != nil {
+			return BackboneTiming{}, err
+		}
+		ms[i] = time.Since(t0).Seconds() * 1e3
+	}
+	if in.dev.Generation() != gen {
+		return BackboneTiming{}, fmt.Errorf("inspector: the device failed during the benchmark and the model moved to %s", in.Backend())
+	}
+	slices.Sort(ms)
+	med := Median(ms)
+	return BackboneTiming{
+		Backend: in.Backend(), Runs: runs,
+		MedianMS: med, P10MS: ms[len(ms)/10], P90MS: ms[len(ms)*9/10],
+		GFLOPs: m.FLOPs() / 1e9, GFLOPPerS: m.FLOPs() / 1e9 / (med / 1e3),
+	}, nil
+}
+
+// Median is the middle of sorted values (the mean of the middle two for
+// an even count).
+func Median(sorted []float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
