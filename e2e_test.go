@@ -274,14 +274,18 @@ func TestBrowserPool(t *testing.T) {
 		BankBytes       int
 	}
 	var r struct {
-		Error string
-		Logs  []string
-		Runs  map[string]run
+		Error     string
+		Logs      []string
+		Runs      map[string]run
+		BadOption string
 	}
 	// Both fits store their banks at half precision (bankPrecision: 'f16').
 	runNode(t, &r, "pool.mjs", url, "2", trainList, testList, "f16")
 	if r.Error != "" {
 		t.Fatalf("in the browser: %s\nlogs: %v", r.Error, r.Logs)
+	}
+	if want := "args.options.k: want a whole number, not string;"; r.BadOption != want+want {
+		t.Errorf("fit with k 'three' said %q, want %q from one engine and from the pool", r.BadOption, want)
 	}
 	one, pool := r.Runs["1"], r.Runs["2"]
 	for _, x := range []run{one, pool} {

@@ -141,9 +141,9 @@ export class Tessera {
   // memoryBytes is each engine's wasm memory, as of its last reply.
   get memoryBytes() { return this.#engines.map((e) => e.memoryBytes); }
 
-  async fit(images, { onProgress, coreset, k, dim, holdout, quantile, threshold, bankPrecision } = {}) {
+  async fit(images, { onProgress, coreset, k, dim, holdout, quantile, threshold, bankPrecision, seed } = {}) {
     const list = await Promise.all([...images].map((im, i) => imageMessage(im, i)));
-    const options = { coreset, k, dim, holdout, quantile, threshold, bankPrecision };
+    const options = { coreset, k, dim, holdout, quantile, threshold, bankPrecision, seed };
     const result = this.#engines.length === 1
       ? await this.#engines[0].call('fit', { images: list, options }, onProgress)
       : await this.#fitPool(list, options, onProgress);

@@ -15,8 +15,11 @@ await runInPage(url, { webgpu: false }, async (page) => {
     const file = (s, i) => new File([Uint8Array.from(atob(s), (c) => c.charCodeAt(0))], `image ${i}.jpg`);
     const trainFiles = train.map(file), testFiles = test.map(file);
     const runs = {};
+    let badOption = '';
     for (const n of [1, workers]) {
       const t = await window.Tessera.create({ model: 'weights/mobilenetv2-layer3.onnx', backend: 'cpu', workers: n });
+      // An option of the wrong type is refused by name, by one engine and by the pool.
+      badOption += await t.fit(trainFiles.slice(0, 2), { k: 'three' }).then(() => 'accepted;', (e) => e.message + ';');
       const t0 = performance.now();
       const fit = await t.fit(trainFiles, { bankPrecision });
       const fitMs = performance.now() - t0;
@@ -32,6 +35,6 @@ await runInPage(url, { webgpu: false }, async (page) => {
       };
       t.cancel();
     }
-    return { runs };
+    return { runs, badOption };
   }, { workers: Number(workers), train: lines(trainList).map(b64), test: lines(testList).map(b64), bankPrecision });
 });

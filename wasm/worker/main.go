@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"syscall/js"
+
+	"github.com/tessera/tessera/wasm/protocol"
 )
 
 func main() {
@@ -43,41 +45,31 @@ func main() {
 	}
 }
 
-// transferKey in a result map lists the ArrayBuffers to transfer with it.
-const transferKey = "_transfer"
-
 func serve(e *engine, req js.Value) {
 	id := req.Get("id").Int()
-	reply := func(v map[string]any) {
-		v["id"] = id
-		js.Global().Call("postMessage", v)
-	}
-	replyTransfer := func(v map[string]any, transfer []any) {
-		v["id"] = id
+	post := func(msg any) {
+		var transfer []any
+		v := encode(msg, &transfer)
 		js.Global().Call("postMessage", v, transfer)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			reply(map[string]any{"ok": false, "error": fmt.Sprintf("internal error: %v", r)})
+			post(protocol.Envelope{ID: id, Error: fmt.Sprintf("internal error: %v", r)})
 		}
 	}()
 	progress := func(stage string, done, total int) {
-		reply(map[string]any{"progress": map[string]any{"stage": stage, "done": done, "total": total}})
+		post(protocol.ProgressMessage{ID: id, Progress: protocol.Progress{Stage: stage, Done: done, Total: total}})
 	}
 	res, err := e.handle(req.Get("op").String(), req.Get("args"), progress)
-	v := map[string]any{"ok": true, "result": res}
+	env := protocol.Envelope{ID: id, OK: err == nil, Result: res}
 	if err != nil {
-		v = map[string]any{"ok": false, "error": err.Error()}
+		env.Result, env.Error = nil, err.Error()
 	}
-	if e.x != nil {
-		v["backend"], v["fallback"] = e.x.Exec.Backend().Name(), e.fallback
+	if e.in != nil {
+		env.Backend, env.Fallback = e.in.Backend(), e.fallback
 	}
-	// Big results (patch vectors, bank bytes) move to the page, not copied.
-	var transfer []any
-	if m, ok := res.(map[string]any); ok {
-		transfer, _ = m[transferKey].([]any)
-		delete(m, transferKey)
-	}
-	v["memoryBytes"] = js.Global().Get("wasm").Get("instance").Get("exports").Get("mem").Get("buffer").Get("byteLength").Int()
-	replyTransfer(v, transfer)
+	env.MemoryBytes = js.Global().Get("wasm").Get("instance").Get("exports").Get("mem").Get("buffer").Get("byteLength").Int()
+	// Big results (patch vectors, bank bytes, maps) move to the page,
+	// not copied: encode lists their buffers.
+	post(env)
 }
