@@ -10,12 +10,13 @@ import (
 
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+	"github.com/tessera/tessera/core/internal/parallel"
 )
 
 // Backend is the CPU implementation of compute.Backend.
 type Backend struct {
 	workers int
-	team    *workPool
+	team    *parallel.Team
 	free    map[int][][]float32 // released buffers by length, reused by the next pass
 	mu      sync.Mutex
 }
@@ -25,12 +26,12 @@ func New(workers int) *Backend {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{workers: workers, team: newWorkPool(workers), free: map[int][][]float32{}}
+	return &Backend{workers: workers, team: parallel.NewTeam(workers), free: map[int][][]float32{}}
 }
 
 // Close stops the backend's helper goroutines; the backend must not be
 // used afterwards.
-func (b *Backend) Close() { b.team.close() }
+func (b *Backend) Close() { b.team.Close() }
 
 // Tensor is a CPU tensor: a shape and its row-major data.
 type Tensor struct {

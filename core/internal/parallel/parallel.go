@@ -1,6 +1,8 @@
-// Package parallel runs loops over goroutines: one helper for the engine's
-// native loops, which claim items in chunks and carry a panic back to the
-// caller (see package panics).
+// Package parallel runs the engine's loops over goroutines, claiming
+// items in chunks and carrying a panic back to the caller (see package
+// panics): For starts goroutines for one loop (the pipeline's long
+// loops: search, coreset, embedding); a Team keeps its helpers between
+// loops (the CPU backend's operators, microseconds apart).
 package parallel
 
 import (

@@ -17,10 +17,9 @@ package embed
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/tessera/tessera/core/compute/cpu/vec"
-	"github.com/tessera/tessera/core/internal/panics"
+	"github.com/tessera/tessera/core/internal/parallel"
 )
 
 // Config sets PatchCore's embedding sizes.
@@ -114,41 +113,34 @@ func (c Config) unfoldPool(l Layer) []float32 {
 	const group = 16
 	groups := (c.PretrainDim + group - 1) / group
 	workers := min(runtime.GOMAXPROCS(0), groups)
-	var wg sync.WaitGroup
-	var caught panics.Catcher
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			defer caught.Guard()
-			acc := make([]float32, group*span)
-			var count [group]float32
-			for g := lo; g < hi; g++ {
-				i0, i1 := g*group, min((g+1)*group, c.PretrainDim)
-				clear(acc)
-				for i := i0; i < i1; i++ {
-					a := acc[(i-i0)*span : (i-i0+1)*span]
-					for j := bins.Start[i]; j < bins.End[i]; j++ {
-						ch, off := j/(k*k), j%(k*k)
-						base := ch*stride + (off/k)*wp + off%k
-						vec.Add(a, a, padded[base:base+span])
-					}
-					count[i-i0] = float32(bins.End[i] - bins.Start[i])
-				}
-				for y := 0; y < l.H; y++ {
-					for x := 0; x < l.W; x++ {
-						dst := out[(y*l.W+x)*c.PretrainDim+i0 : (y*l.W+x)*c.PretrainDim+i1]
-						at := y*wp + x
-						for m := range dst {
-							dst[m] = acc[m*span+at] / count[m]
-						}
-					}
+	accs := make([][]float32, workers)
+	parallel.For(workers, groups, 1, func(w, g int) {
+		if accs[w] == nil {
+			accs[w] = make([]float32, group*span)
+		}
+		acc := accs[w]
+		var count [group]float32
+		i0, i1 := g*group, min((g+1)*group, c.PretrainDim)
+		clear(acc)
+		for i := i0; i < i1; i++ {
+			a := acc[(i-i0)*span : (i-i0+1)*span]
+			for j := bins.Start[i]; j < bins.End[i]; j++ {
+				ch, off := j/(k*k), j%(k*k)
+				base := ch*stride + (off/k)*wp + off%k
+				vec.Add(a, a, padded[base:base+span])
+			}
+			count[i-i0] = float32(bins.End[i] - bins.Start[i])
+		}
+		for y := 0; y < l.H; y++ {
+			for x := 0; x < l.W; x++ {
+				dst := out[(y*l.W+x)*c.PretrainDim+i0 : (y*l.W+x)*c.PretrainDim+i1]
+				at := y*wp + x
+				for m := range dst {
+					dst[m] = acc[m*span+at] / count[m]
 				}
 			}
-		}(w*groups/workers, (w+1)*groups/workers)
-	}
-	wg.Wait()
-	caught.Raise()
+		}
+	})
 	return out
 }
 

@@ -20,11 +20,10 @@ package search
 
 import (
 	"fmt"
-	"github.com/tessera/tessera/core/internal/panics"
 	"math"
 	"slices"
-	"sync"
-	"sync/atomic"
+
+	"github.com/tessera/tessera/core/internal/parallel"
 
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 	"github.com/tessera/tessera/core/compute/cpu/vec"
@@ -224,30 +223,22 @@ func (ix *Index) Search(queries []float32, nq, k int) ([]float32, Stats, error) 
 	margin := 1e-5 * (p.scale + ix.scale)
 	q2 := p.second(ix.m2)
 	blocks := (nq + queryBlock - 1) / queryBlock
-	var exact atomic.Int64
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var c panics.Catcher
-	for w := 0; w < min(ix.workers, blocks); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Guard()
-			s := ix.newScratch(k)
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= blocks {
-					break
-				}
-				q0, q1 := b*queryBlock, min((b+1)*queryBlock, nq)
-				ix.block(s, queries, q2, qaug, qfull, margin, q0, q1, k, out)
-			}
-			exact.Add(s.exact)
-		}()
+	workers := max(min(ix.workers, blocks), 1)
+	scratch := make([]*scratch, workers)
+	parallel.For(workers, blocks, 1, func(w, b int) {
+		if scratch[w] == nil {
+			scratch[w] = ix.newScratch(k)
+		}
+		q0, q1 := b*queryBlock, min((b+1)*queryBlock, nq)
+		ix.block(scratch[w], queries, q2, qaug, qfull, margin, q0, q1, k, out)
+	})
+	var exact int64
+	for _, s := range scratch {
+		if s != nil {
+			exact += s.exact
+		}
 	}
-	wg.Wait()
-	c.Raise()
-	return out, Stats{Queries: int64(nq), Exact: exact.Load()}, nil
+	return out, Stats{Queries: int64(nq), Exact: exact}, nil
 }
 
 // scratch is one worker's buffers.

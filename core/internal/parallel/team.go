@@ -1,11 +1,12 @@
-package cpu
+package parallel
 
 import (
-	"github.com/tessera/tessera/core/internal/panics"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tessera/tessera/core/internal/panics"
 )
 
 // spinFor is how long an idle helper keeps polling for the next job before
@@ -14,9 +15,11 @@ import (
 // virtual machine, as much as a small operator takes.
 const spinFor = 200 * time.Microsecond
 
-// workPool runs parallel loops on the calling goroutine plus helpers that
-// stay on call between loops.
-type workPool struct {
+// Team runs parallel loops on the calling goroutine plus helpers that
+// stay on call between loops: for the CPU backend's operators, which
+// follow each other within microseconds, where For's new goroutines per
+// loop would cost as much as the loop. Its helpers start on first use.
+type Team struct {
 	helpers int
 	start   sync.Once
 	mu      sync.Mutex
@@ -34,14 +37,15 @@ type job struct {
 	caught panics.Catcher
 }
 
-func newWorkPool(workers int) *workPool {
-	p := &workPool{helpers: workers - 1}
+// NewTeam makes a team of workers goroutines, the caller included.
+func NewTeam(workers int) *Team {
+	p := &Team{helpers: workers - 1}
 	p.wake = sync.NewCond(&p.mu)
 	return p
 }
 
 // For runs f(0..n-1), spreading the calls over the helpers and the caller.
-func (p *workPool) For(n int, f func(int)) {
+func (p *Team) For(n int, f func(int)) {
 	if n <= 0 {
 		return
 	}
@@ -89,7 +93,7 @@ func (j *job) call(i int) {
 	j.f(i)
 }
 
-func (p *workPool) help() {
+func (p *Team) help() {
 	var seen uint64
 	for {
 		idle := time.Now()
@@ -114,8 +118,8 @@ func (p *workPool) help() {
 	}
 }
 
-// close stops the helpers once they finish their current task.
-func (p *workPool) close() {
+// Close stops the helpers once they finish their current task.
+func (p *Team) Close() {
 	p.closed.Store(true)
 	p.mu.Lock()
 	p.wake.Broadcast()
@@ -123,4 +127,4 @@ func (p *workPool) close() {
 }
 
 // Workers is the number of goroutines For spreads work over.
-func (p *workPool) Workers() int { return p.helpers + 1 }
+func (p *Team) Workers() int { return p.helpers + 1 }
