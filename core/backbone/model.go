@@ -80,7 +80,7 @@ func Load(g *onnx.Graph, opts Options) (*Model, error) {
 	for _, n := range nodes {
 		if !supported(n.Op) {
 			return nil, fmt.Errorf("backbone: node %q uses operator %s, which is not supported (supported: %s)",
-				n.Name, n.Op, strings.Join(Supported, ", "))
+				n.Name, n.Op, strings.Join(Supported(), ", "))
 		}
 		if err := checkAttributes(n); err != nil {
 			return nil, fmt.Errorf("backbone: %w", err)

@@ -99,7 +99,7 @@ func runNodeTest(dir string) (err error) {
 		return err
 	}
 	for _, op := range ops {
-		if !slices.Contains(backbone.Supported, op) {
+		if !slices.Contains(backbone.Supported(), op) {
 			return fmt.Errorf("%w: operator %s", errNotApplicable, op)
 		}
 	}

@@ -10,27 +10,52 @@ import (
 	"github.com/tessera/tessera/core/onnx"
 )
 
-// Supported lists the ONNX operators the executor runs.
-var Supported = []string{
-	"Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool",
-	"GlobalAveragePool", "Add", "Mul", "Sigmoid", "Concat", "Flatten",
-	"Reshape", "Gemm", "Identity", "Constant",
+// operator is what the executor knows of one ONNX operator apart from
+// its three stages, each a case named after it in one switch: its output
+// shape (outShape, shapes.go), its plan step with constants resolved and
+// neighbours fused (plan, plan.go), and its execution on a backend
+// (exec, run.go). An operator is added by an entry here and those three
+// cases; TestONNXNodeTests then runs the ONNX project's tests of it.
+type operator struct {
+	// attrs are the attributes it reads; any other (a newer opset's, or an
+	// old opset's broadcast and axis) would be ignored and give wrong
+	// values, so it is refused by name.
+	attrs []string
+	// minInputs is how many inputs it cannot do without; a model that
+	// gives fewer is refused before anything reads them.
+	minInputs int
 }
 
-// attributes lists the attributes each supported operator reads; any
-// other (a newer opset's, or an old opset's broadcast and axis) would be
-// ignored and give wrong values, so it is refused by name.
-var attributes = map[string][]string{
-	"Conv":               {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
-	"BatchNormalization": {"epsilon", "momentum", "training_mode", "spatial", "is_test"},
-	"Clip":               {"min", "max"},
-	"MaxPool":            {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
-	"AveragePool":        {"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"},
-	"Concat":             {"axis"},
-	"Flatten":            {"axis"},
-	"Reshape":            {"allowzero"},
-	"Gemm":               {"alpha", "beta", "transA", "transB"},
-	"Constant":           {"value"},
+// operators are the ONNX operators the executor runs.
+func operators() map[string]operator {
+	return map[string]operator{
+		"Conv":               {attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, minInputs: 2},
+		"BatchNormalization": {attrs: []string{"epsilon", "momentum", "training_mode", "spatial", "is_test"}, minInputs: 5},
+		"Relu":               {minInputs: 1},
+		"Clip":               {attrs: []string{"min", "max"}, minInputs: 1},
+		"MaxPool":            {attrs: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, minInputs: 1},
+		"AveragePool":        {attrs: []string{"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"}, minInputs: 1},
+		"GlobalAveragePool":  {minInputs: 1},
+		"Add":                {minInputs: 2},
+		"Mul":                {minInputs: 2},
+		"Sigmoid":            {minInputs: 1},
+		"Concat":             {attrs: []string{"axis"}, minInputs: 1},
+		"Flatten":            {attrs: []string{"axis"}, minInputs: 1},
+		"Reshape":            {attrs: []string{"allowzero"}, minInputs: 2},
+		"Gemm":               {attrs: []string{"alpha", "beta", "transA", "transB"}, minInputs: 2},
+		"Identity":           {minInputs: 1},
+		"Constant":           {attrs: []string{"value"}, minInputs: 0},
+	}
+}
+
+// Supported lists the ONNX operators the executor runs, sorted.
+func Supported() []string {
+	var names []string
+	for op := range operators() {
+		names = append(names, op)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // checkAttributes refuses an attribute the operator's executor does not read.
@@ -41,7 +66,7 @@ func checkAttributes(n *onnx.Node) error {
 	}
 	sort.Strings(names)
 	for _, a := range names {
-		if !slices.Contains(attributes[n.Op], a) {
+		if !slices.Contains(operators()[n.Op].attrs, a) {
 			return errNode(n, "attribute %q is not supported", a)
 		}
 	}
@@ -53,12 +78,8 @@ func checkAttributes(n *onnx.Node) error {
 }
 
 func supported(op string) bool {
-	for _, s := range Supported {
-		if s == op {
-			return true
-		}
-	}
-	return false
+	_, ok := operators()[op]
+	return ok
 }
 
 // step is one operation of an execution plan: an ONNX node after constant

@@ -53,17 +53,8 @@ func inferShapes(g *onnx.Graph, input string, in []int, consts map[string]*onnx.
 	return shapes, unknown
 }
 
-// minInputs is how many inputs an operator cannot do without; a model
-// that gives fewer is refused before anything reads them.
-func minInputs(op string) int {
-	switch op {
-	case "BatchNormalization":
-		return 5
-	case "Conv", "Add", "Mul", "Reshape", "Gemm", "MatMul":
-		return 2
-	}
-	return 1
-}
+// minInputs is how many inputs an operator cannot do without.
+func minInputs(op string) int { return operators()[op].minInputs }
 
 // outShape infers a node's first output shape from its input shapes
 // (nil for constant inputs, whose shapes come from consts).
