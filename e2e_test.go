@@ -12,13 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tessera/tessera/core/backbone"
-	"github.com/tessera/tessera/core/compute"
-	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/metrics"
-	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/internal/shared"
 )
@@ -330,11 +327,7 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 	if err != nil {
 		t.Fatalf("the browser's bank: %v", err)
 	}
-	x, err := patchcore.LoadExtractor(model, backbone.Options{Layers: b.Layers}, b.Prep, compute.Fixed(cpu.New(0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := patchcore.NewDetector(x, b)
+	in, err := inspector.OpenForBank(b, inspector.Model{Path: model}, inspector.Options{Backend: "cpu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +337,7 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := det.Predict([]image.Image{img})
+		rs, err := in.Predict([]image.Image{img}, inspector.PredictOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
