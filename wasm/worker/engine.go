@@ -112,11 +112,10 @@ func (e *engine) withBank() (*inspector.Inspector, error) {
 }
 
 func (e *engine) fit(r protocol.Fit, progress patchcore.Progress) (any, error) {
-	in, err := e.model()
+	in, cfg, err := e.step(r.Options, false)
 	if err != nil {
 		return nil, err
 	}
-	cfg := config(r.Options)
 	t0 := time.Now()
 	rep, err := in.Fit(images(r.Images), cfg, progress)
 	if err != nil {
@@ -143,8 +142,9 @@ func images(list []protocol.Image) []patchcore.Image {
 	return out
 }
 
-// config is the fit configuration: the defaults with the options given.
-func config(o protocol.FitOptions) patchcore.Config {
+// config is the fit configuration: the defaults with the options given,
+// checked.
+func config(o protocol.FitOptions) (patchcore.Config, error) {
 	cfg := patchcore.Default()
 	if o.Coreset != nil {
 		cfg.Coreset.Fraction = *o.Coreset
@@ -168,18 +168,26 @@ func config(o protocol.FitOptions) patchcore.Config {
 		cfg.BankPrecision = *o.BankPrecision
 	}
 	if o.Seed != nil {
+		if *o.Seed < 0 {
+			return cfg, fmt.Errorf("seed %d, want a whole number of at least 0", *o.Seed)
+		}
 		cfg.Coreset.Seed = uint64(*o.Seed)
 	}
-	return cfg
+	return cfg, cfg.Validate()
 }
 
-// validConfig is config, checked.
-func validConfig(o protocol.FitOptions) (patchcore.Config, error) {
-	cfg := config(o)
-	if o.Seed != nil && *o.Seed < 0 {
-		return cfg, fmt.Errorf("seed %d, want a whole number of at least 0", *o.Seed)
+// step is the inspector and the checked configuration for a step of a
+// fit; withBank says the step needs a bank already.
+func (e *engine) step(o protocol.FitOptions, withBank bool) (*inspector.Inspector, patchcore.Config, error) {
+	cfg, err := config(o)
+	if err != nil {
+		return nil, cfg, err
 	}
-	return cfg, cfg.Validate()
+	in, err := e.model()
+	if err == nil && withBank {
+		in, err = e.withBank()
+	}
+	return in, cfg, err
 }
 
 func summary(in *inspector.Inspector) protocol.BankSummary {
@@ -205,7 +213,7 @@ func timings(t patchcore.Timings) protocol.Timings {
 // plan says which of count images a fit keeps in the bank and which it
 // holds out for the threshold, as Fit would.
 func (e *engine) plan(r protocol.Plan) (any, error) {
-	cfg, err := validConfig(r.Options)
+	cfg, err := config(r.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +227,7 @@ func (e *engine) plan(r protocol.Plan) (any, error) {
 // embed runs a share of the training images through the backbone and
 // the embedding; the patch vectors go back transferred.
 func (e *engine) embed(r protocol.Embed, progress patchcore.Progress) (any, error) {
-	in, err := e.model()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := validConfig(r.Options)
+	in, cfg, err := e.step(r.Options, false)
 	if err != nil {
 		return nil, err
 	}
@@ -242,11 +246,7 @@ func (e *engine) embed(r protocol.Embed, progress patchcore.Progress) (any, erro
 // image order), with no threshold yet, and returns the bank's bytes for
 // the other workers.
 func (e *engine) bankFromFeatures(r protocol.BankFromFeatures, progress patchcore.Progress) (any, error) {
-	in, err := e.model()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := validConfig(r.Options)
+	in, cfg, err := e.step(r.Options, false)
 	if err != nil {
 		return nil, err
 	}
@@ -296,12 +296,12 @@ func (e *engine) bankFromFeatures(r protocol.BankFromFeatures, progress patchcor
 
 // scoreHeldOut scores a share of the held-out images against the bank.
 func (e *engine) scoreHeldOut(r protocol.ScoreHeldOut, progress patchcore.Progress) (any, error) {
-	in, err := e.withBank()
+	in, cfg, err := e.step(r.Options, true)
 	if err != nil {
 		return nil, err
 	}
 	n := len(r.Images)
-	scores, part, err := in.ScoreHeldOut(images(r.Images), config(r.Options), func(done int) { progress("threshold", done, n) })
+	scores, part, err := in.ScoreHeldOut(images(r.Images), cfg, func(done int) { progress("threshold", done, n) })
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +311,7 @@ func (e *engine) scoreHeldOut(r protocol.ScoreHeldOut, progress patchcore.Progre
 // setThreshold sets the bank's threshold from all held-out scores, in
 // image order; every worker does, so all predict alike.
 func (e *engine) setThreshold(r protocol.SetThreshold) (any, error) {
-	in, err := e.withBank()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := validConfig(r.Options)
+	in, cfg, err := e.step(r.Options, true)
 	if err != nil {
 		return nil, err
 	}
