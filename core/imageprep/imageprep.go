@@ -74,7 +74,7 @@ func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("imageprep: %s image is empty (%dx%d)", format, cfg.Width, cfg.Height)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, fmt.Errorf("imageprep: %s image of %dx%d pixels is over the limit of %d", format, cfg.Width, cfg.Height, maxPixels)
+		return nil, &TooManyPixelsError{Format: format, Width: cfg.Width, Height: cfg.Height, Limit: maxPixels}
 	}
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -84,6 +84,18 @@ func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("imageprep: %s image is empty", format)
 	}
 	return img, nil
+}
+
+// TooManyPixelsError is an image whose header declares more pixels than
+// the limit: refused before its pixels are decoded.
+type TooManyPixelsError struct {
+	Format        string
+	Width, Height int
+	Limit         int
+}
+
+func (e *TooManyPixelsError) Error() string {
+	return fmt.Sprintf("imageprep: %s image of %dx%d pixels is over the limit of %d", e.Format, e.Width, e.Height, e.Limit)
 }
 
 // MaxFileBytes is the largest image file Open reads.

@@ -341,3 +341,7 @@ func (in *Inspector) Close() {
 		c.Close()
 	}
 }
+
+// Failovers counts the device failures the inspector moved past (to the
+// CPU, under "auto").
+func (in *Inspector) Failovers() int { return in.dev.Generation() }

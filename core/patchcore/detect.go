@@ -5,6 +5,7 @@ import (
 	"github.com/tessera/tessera/core/internal/panics"
 	"image"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tessera/tessera/core/compute"
@@ -116,13 +117,11 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 		if h != b.GridH || w != b.GridW {
 			return nil, fmt.Errorf("patchcore: patch grid %dx%d, the bank's is %dx%d", h, w, b.GridH, b.GridW)
 		}
-		for _, p := range ps {
-			r, err := d.score(p, true)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
+		rs, err := d.score(ps, true)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, rs...)
 	}
 	return out, nil
 }
@@ -162,16 +161,40 @@ func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
 	}
 }
 
-// score turns one image's patch vectors into a Result.
-func (d *Detector) score(patches []float32, withMap bool) (*Result, error) {
+// score turns a batch's patch vectors (one matrix per image) into
+// Results, with one search for the whole batch: a server's batch of
+// images makes one bigger search rather than several small ones.
+func (d *Detector) score(batch [][]float32, withMap bool) ([]*Result, error) {
 	b := d.bank
-	n := len(patches) / b.D
+	var all []float32
+	if len(batch) == 1 {
+		all = batch[0]
+	} else {
+		all = slices.Concat(batch...)
+	}
 	t0 := time.Now()
-	dists, err := d.nearest(patches, n)
+	dists, err := d.nearest(all, len(all)/b.D)
 	if err != nil {
 		return nil, fmt.Errorf("patchcore: nearest-neighbour search: %w", err)
 	}
 	d.timings.Search += time.Since(t0)
+	out := make([]*Result, len(batch))
+	at := 0
+	for i, p := range batch {
+		n := len(p) / b.D
+		r, err := d.result(dists[at*b.K:(at+n)*b.K], n, withMap)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+		at += n
+	}
+	return out, nil
+}
+
+// result is one image's Result from its n patches' k nearest distances.
+func (d *Detector) result(dists []float32, n int, withMap bool) (*Result, error) {
+	b := d.bank
 	r := &Result{Threshold: b.Threshold, GridH: b.GridH, GridW: b.GridW, PatchScores: make([]float32, n)}
 	for i := range r.PatchScores {
 		var s float32

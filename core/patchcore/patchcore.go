@@ -363,12 +363,12 @@ func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[
 	var scores []float64
 	var scoreErr error
 	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int) {
-		for _, p := range ps {
-			r, err := d.score(p, false)
-			if err != nil {
-				scoreErr = err
-				return
-			}
+		rs, err := d.score(ps, false)
+		if err != nil {
+			scoreErr = err
+			return
+		}
+		for _, r := range rs {
 			scores = append(scores, r.Score)
 		}
 	}, progress)

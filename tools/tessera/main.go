@@ -9,6 +9,7 @@
 //	tessera predict --bank BANK IMAGE... [--heatmaps DIR]
 //	tessera eval --model M.onnx --data CATEGORY --json OUT.json
 //	tessera bench [--models M.onnx,...] [--runs 30]
+//	tessera serve --bank NAME=BANK [--addr 127.0.0.1:8090]
 //	tessera version
 //
 // Run "tessera COMMAND --help" for a command's flags and examples.
@@ -51,6 +52,10 @@ func commands() []command {
 		{"bench", "time feature extraction, side by side with ONNX Runtime when available", runBench, []string{
 			"tessera bench",
 			"tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30 --backend cpu",
+		}},
+		{"serve", "serve banks over HTTP: images posted are scored in batches (JSON verdicts, maps, metrics)", runServe, []string{
+			"tessera serve --bank hazelnut=hazelnut.tbank",
+			"tessera serve --bank bottle=bottle.tbank --addr 0.0.0.0:8090 --backend auto --max-batch 8 --max-wait 5ms --token-file token",
 		}},
 		{"version", "print the version, the Go toolchain and the CPU kernels chosen", runVersion, []string{
 			"tessera version",
