@@ -366,4 +366,3 @@ func TestReadiness(t *testing.T) {
 	}
 	svc.Close()
 }
-
