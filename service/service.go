@@ -229,6 +229,19 @@ func (s *Service) scorerFor(name string) *scorer {
 	return s.banks[name]
 }
 
+// HTTPServer is an http.Server for the API with the service's timeouts:
+// a slow client cannot hold a connection past them.
+func (s *Service) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Handler serves the API.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()

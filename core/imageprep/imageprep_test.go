@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -157,4 +158,31 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// opaque hides an image's type, so that toRGB takes its generic path.
+type opaque struct{ image.Image }
+
+// TestYCbCrFastPath: JPEG's YCbCr images, read in place, give the bytes
+// the generic path gives, for every chroma subsampling and for a
+// sub-image off the origin.
+func TestYCbCrFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, ratio := range []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
+	} {
+		full := image.NewYCbCr(image.Rect(0, 0, 37, 29), ratio)
+		for _, p := range [][]uint8{full.Y, full.Cb, full.Cr} {
+			for i := range p {
+				p[i] = uint8(rng.IntN(256))
+			}
+		}
+		for _, img := range []*image.YCbCr{full, full.SubImage(image.Rect(3, 5, 30, 27)).(*image.YCbCr)} {
+			got, want := toRGB(img), toRGB(opaque{img})
+			if !bytes.Equal(got.Pix, want.Pix) || got.Rect != want.Rect {
+				t.Errorf("%v %v: the fast path differs from the generic one", ratio, img.Rect)
+			}
+		}
+	}
 }
