@@ -71,8 +71,14 @@ func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) 
 func (s *Service) score(w http.ResponseWriter, r *http.Request) int {
 	t0 := time.Now()
 	name := r.PathValue("name")
-	if s.scorerFor(name) == nil {
+	sc := s.scorerFor(name)
+	if sc == nil {
 		return writeError(w, http.StatusNotFound, "no bank %q is loaded", name)
+	}
+	// When overloaded, refuse before reading and decoding: those cost as
+	// much as a share of a batch.
+	if sc.full() {
+		return s.tooMany(w, name)
 	}
 	mapFormat := r.URL.Query().Get("map")
 	if mapFormat != "" && mapFormat != "png" && mapFormat != "f32" {
@@ -94,7 +100,7 @@ func (s *Service) score(w http.ResponseWriter, r *http.Request) int {
 	j := &job{ctx: r.Context(), img: img, enqueued: decoded, done: make(chan outcome, 1)}
 	// A bank replaced between the lookup and the send is looked up again.
 	for {
-		sc := s.scorerFor(name)
+		sc = s.scorerFor(name)
 		if sc == nil {
 			return writeError(w, http.StatusNotFound, "no bank %q is loaded", name)
 		}
@@ -104,8 +110,7 @@ func (s *Service) score(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if errors.Is(err, errQueueFull) {
-		w.Header().Set("Retry-After", "1")
-		return writeError(w, http.StatusTooManyRequests, "bank %s: %d requests are waiting already; retry later", name, s.cfg.QueueSize)
+		return s.tooMany(w, name)
 	}
 	var o outcome
 	select {
@@ -130,6 +135,12 @@ func (s *Service) score(w http.ResponseWriter, r *http.Request) int {
 	}
 	v.Timings.TotalMS = ms(time.Since(t0))
 	return writeJSON(w, http.StatusOK, v)
+}
+
+// tooMany answers 429: the bank's queue is full.
+func (s *Service) tooMany(w http.ResponseWriter, name string) int {
+	w.Header().Set("Retry-After", "1")
+	return writeError(w, http.StatusTooManyRequests, "bank %s: %d requests are waiting already; retry later", name, s.cfg.QueueSize)
 }
 
 // readImage reads the request's image: the body, or the multipart field

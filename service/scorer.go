@@ -83,6 +83,9 @@ func (sc *scorer) submit(j *job) error {
 	}
 }
 
+// full says whether the queue has no room now.
+func (sc *scorer) full() bool { return len(sc.queue) >= cap(sc.queue) }
+
 // retire takes no more requests; those queued are still answered, then
 // the inspector closes.
 func (sc *scorer) retire() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/internal/golden"
@@ -88,5 +89,37 @@ func TestFailover(t *testing.T) {
 	}
 	if _, err := e.Run(x[:10], []int{1, 3, 2, 5}); err == nil || e.Backend() != compute.Backend(dev) {
 		t.Errorf("bad input: err %v, backend %s; want an error and no move", err, e.Backend().Name())
+	}
+}
+
+// whole is a CPU backend that does not ask for batches in parts.
+type whole struct{ compute.Backend }
+
+// TestBatchInParts: the CPU backend runs a batch one image at a time
+// (compute.PartBatcher); the features are bit for bit those of the whole
+// batch at once.
+func TestBatchInParts(t *testing.T) {
+	m, x, shape, _ := golden.OnCPU(t, golden.MobileNetV2)
+	batch := append(append([]float32(nil), x...), x...)
+	shape3 := []int{2 * shape[0], shape[1], shape[2], shape[3]}
+	var got [2][]backbone.Feature
+	for i, be := range []compute.Backend{cpu.New(0), whole{cpu.New(0)}} {
+		e, err := m.NewExecutor(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i], err = e.Run(batch, shape3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for j := range got[0] {
+		if fmt.Sprint(got[0][j].Shape) != fmt.Sprint(got[1][j].Shape) {
+			t.Fatalf("%s: shape %v in parts, %v whole", got[0][j].Name, got[0][j].Shape, got[1][j].Shape)
+		}
+		for k := range got[0][j].Data {
+			if got[0][j].Data[k] != got[1][j].Data[k] {
+				t.Fatalf("%s[%d]: %g in parts, %g whole", got[0][j].Name, k, got[0][j].Data[k], got[1][j].Data[k])
+			}
+		}
 	}
 }

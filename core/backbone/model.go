@@ -34,6 +34,10 @@ type Model struct {
 	layers   []string
 	shapes   map[string][]int // every tensor's shape at batch 1
 	steps    []*step
+	// separable says each image's features depend on that image alone,
+	// with no operator that mixes the batch axis: a batch may then run in
+	// parts (compute.PartBatcher).
+	separable bool
 	flops    float64 // multiply-adds x2 per image
 }
 
@@ -101,7 +105,33 @@ func Load(g *onnx.Graph, opts Options) (*Model, error) {
 	for _, s := range m.steps {
 		m.flops += s.flops(shapes)
 	}
+	m.separable = separable(m.steps)
 	return m, nil
+}
+
+// separable says whether no step mixes images of a batch: per-image
+// operators only, and constant operands that broadcast over the batch.
+// A Reshape, Flatten or Gemm (which may fold the batch axis), a Concat
+// with a constant (whose batch must match) or along the batch axis is not.
+func separable(steps []*step) bool {
+	for _, s := range steps {
+		switch s.op {
+		case "Conv", "Affine", "Activate", "Sigmoid", "MaxPool", "AveragePool", "GlobalAveragePool":
+		case "Add", "Mul":
+			for _, c := range s.consts {
+				if len(c.Shape) == len(s.shape) && c.Shape[0] != 1 {
+					return false
+				}
+			}
+		case "Concat":
+			if len(s.consts) > 0 || s.axis == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // LoadFile reads an ONNX file and builds a Model from it.

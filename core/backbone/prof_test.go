@@ -26,14 +26,18 @@ func TestStepTimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := make([]float32, 3*224*224)
+		// TESSERA_PROFILE_BATCH images per pass; times are per image.
+		batch := 1
+		fmt.Sscan(os.Getenv("TESSERA_PROFILE_BATCH"), &batch)
+		batch = max(batch, 1)
+		x := make([]float32, batch*3*224*224)
 		for i := range x {
 			x[i] = float32(i%7) - 3
 		}
 		times := map[string]time.Duration{}
 		const runs = 20
 		for r := 0; r <= runs; r++ {
-			_, err := e.run(x, []int{1, 3, 224, 224}, func(s *step, d time.Duration) {
+			_, err := e.run(x, []int{batch, 3, 224, 224}, func(s *step, d time.Duration) {
 				if r == 0 {
 					return // warm-up
 				}
@@ -56,7 +60,7 @@ func TestStepTimes(t *testing.T) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			t.Logf("%s %-20s %.2f ms", f, k, times[k].Seconds()*1e3/runs)
+			t.Logf("%s %-20s %.2f ms", f, k, times[k].Seconds()*1e3/runs/float64(batch))
 		}
 	}
 }

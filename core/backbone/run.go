@@ -96,14 +96,44 @@ func (e *Executor) Run(x []float32, shape []int) (_ []Feature, err error) {
 			return nil, err
 		}
 	}
-	feats, err := e.run(x, shape, nil)
+	feats, err := e.runInParts(x, shape)
 	if err != nil && e.dev.Failover(err) == nil {
 		if err := e.prepare(); err != nil {
 			return nil, fmt.Errorf("%w (after moving off a failed device)", err)
 		}
-		return e.run(x, shape, nil)
+		return e.runInParts(x, shape)
 	}
 	return feats, err
+}
+
+// runInParts runs a batch in the parts the backend prefers
+// (compute.PartBatcher), joining their features along the batch axis,
+// when the model is separable (no step mixes the batch's images).
+func (e *Executor) runInParts(x []float32, shape []int) ([]Feature, error) {
+	pb, ok := e.dev.Backend().(compute.PartBatcher)
+	if !ok || !e.m.separable || len(shape) != 4 || shape[0] <= pb.PartBatch() {
+		return e.run(x, shape, nil)
+	}
+	part := pb.PartBatch()
+	per := len(x) / shape[0]
+	var all []Feature
+	for i := 0; i < shape[0]; i += part {
+		n := min(part, shape[0]-i)
+		feats, err := e.run(x[i*per:(i+n)*per], []int{n, shape[1], shape[2], shape[3]}, nil)
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			all = make([]Feature, len(feats))
+			for j, f := range feats {
+				all[j] = Feature{Name: f.Name, Shape: append([]int{shape[0]}, f.Shape[1:]...), Data: make([]float32, 0, shape[0]*len(f.Data)/n)}
+			}
+		}
+		for j, f := range feats {
+			all[j].Data = append(all[j].Data, f.Data...)
+		}
+	}
+	return all, nil
 }
 
 // run is Run with an optional observer told each step's duration (the

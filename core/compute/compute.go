@@ -183,6 +183,15 @@ type NeighbourSearch interface {
 	Nearest(ix Index, queries []float32, nq, k int) ([]float32, error)
 }
 
+// PartBatcher is a backend that runs a batch fastest in parts of
+// PartBatch images, one after the other: on a CPU a layer's activations
+// for one image stay in cache for the next layer, for eight they do not
+// (MobileNetV2 at batch 8 took 6.05 ms an image, at batch 1 4.45, on a
+// 2-core AVX-512 machine). An executor splits a larger batch for it.
+type PartBatcher interface {
+	PartBatch() int
+}
+
 // Index is a set of reference vectors laid out by a backend for
 // NeighbourSearch (a PatchCore memory bank's vectors, on the device).
 type Index interface {

@@ -7,30 +7,31 @@ import (
 	"time"
 )
 
-// BackboneTiming is the time of a batch-1 forward pass, in milliseconds.
+// BackboneTiming is the time of a forward pass per image, in
+// milliseconds.
 type BackboneTiming struct {
 	Backend           string
-	Runs              int
+	Runs, Batch       int
 	MedianMS          float64
 	P10MS, P90MS      float64
 	GFLOPs, GFLOPPerS float64
 }
 
-// BenchBackbone times runs batch-1 forward passes on a fixed input after
-// three warm-up passes: the figure set against ONNX Runtime on the same
-// model. A device that fails during the runs is an error, not a figure
-// from another backend.
-func (in *Inspector) BenchBackbone(runs int) (BackboneTiming, error) {
-	runs = max(runs, 1)
+// BenchBackbone times runs forward passes of batch images on a fixed
+// input after three warm-up passes; batch 1 is the figure set against
+// ONNX Runtime on the same model. A device that fails during the runs is
+// an error, not a figure from another backend.
+func (in *Inspector) BenchBackbone(runs, batch int) (BackboneTiming, error) {
+	runs, batch = max(runs, 1), max(batch, 1)
 	e := in.x.Exec
 	m := e.Model()
 	c, h, w := m.InputShape()
-	x := make([]float32, c*h*w)
+	x := make([]float32, batch*c*h*w)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range x {
 		x[i] = rng.Float32()*4 - 2
 	}
-	shape := []int{1, c, h, w}
+	shape := []int{batch, c, h, w}
 	gen := in.dev.Generation()
 	for range 3 {
 		if _, err := e.Run(x, shape); err != nil {
@@ -43,7 +44,7 @@ func (in *Inspector) BenchBackbone(runs int) (BackboneTiming, error) {
 		if _, err := e.Run(x, shape); err != nil {
 			return BackboneTiming{}, err
 		}
-		ms[i] = time.Since(t0).Seconds() * 1e3
+		ms[i] = time.Since(t0).Seconds() * 1e3 / float64(batch)
 	}
 	if in.dev.Generation() != gen {
 		return BackboneTiming{}, fmt.Errorf("inspector: the device failed during the benchmark and the model moved to %s", in.Backend())
@@ -51,7 +52,7 @@ func (in *Inspector) BenchBackbone(runs int) (BackboneTiming, error) {
 	slices.Sort(ms)
 	med := Median(ms)
 	return BackboneTiming{
-		Backend: in.Backend(), Runs: runs,
+		Backend: in.Backend(), Runs: runs, Batch: batch,
 		MedianMS: med, P10MS: ms[len(ms)/10], P90MS: ms[len(ms)*9/10],
 		GFLOPs: m.FLOPs() / 1e9, GFLOPPerS: m.FLOPs() / 1e9 / (med / 1e3),
 	}, nil

@@ -163,11 +163,11 @@ func TestBenchBackbone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := in.BenchBackbone(5)
+	r, err := in.BenchBackbone(5, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(r.P10MS > 0 && r.P10MS <= r.MedianMS && r.MedianMS <= r.P90MS) || r.GFLOPs <= 0 || !strings.HasPrefix(r.Backend, "cpu") || r.Runs != 5 {
+	if !(r.P10MS > 0 && r.P10MS <= r.MedianMS && r.MedianMS <= r.P90MS) || r.GFLOPs <= 0 || !strings.HasPrefix(r.Backend, "cpu") || r.Runs != 5 || r.Batch != 2 {
 		t.Errorf("bench %+v", r)
 	}
 }

@@ -3,8 +3,10 @@ package patchcore
 import (
 	"fmt"
 	"github.com/tessera/tessera/core/internal/panics"
+	"github.com/tessera/tessera/core/internal/parallel"
 	"image"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -102,13 +104,15 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 	b := d.bank
 	batch := d.batch
 	for i := 0; i < len(imgs); i += batch {
-		var prepared [][]float32
-		for j, img := range imgs[i:min(i+batch, len(imgs))] {
-			t, err := b.Prep.Tensor(img)
+		// Images are prepared side by side: resizing is one core's work.
+		chunk := imgs[i:min(i+batch, len(imgs))]
+		prepared := make([][]float32, len(chunk))
+		errs := make([]error, len(chunk))
+		parallel.For(runtime.GOMAXPROCS(0), len(chunk), 1, func(_, j int) { prepared[j], errs[j] = b.Prep.Tensor(chunk[j]) })
+		for j, err := range errs {
 			if err != nil {
 				return nil, fmt.Errorf("patchcore: image %d: %w", i+j+1, err)
 			}
-			prepared = append(prepared, t)
 		}
 		ps, h, w, err := d.x.patches(prepared, b.Embed, &d.timings)
 		if err != nil {
@@ -179,15 +183,20 @@ func (d *Detector) score(batch [][]float32, withMap bool) ([]*Result, error) {
 	}
 	d.timings.Search += time.Since(t0)
 	out := make([]*Result, len(batch))
-	at := 0
+	errs := make([]error, len(batch))
+	starts := make([]int, len(batch)+1)
 	for i, p := range batch {
-		n := len(p) / b.D
-		r, err := d.result(dists[at*b.K:(at+n)*b.K], n, withMap)
+		starts[i+1] = starts[i] + len(p)/b.D
+	}
+	// The maps are made side by side: upsampling and blurring is one
+	// core's work per image.
+	parallel.For(runtime.GOMAXPROCS(0), len(batch), 1, func(_, i int) {
+		out[i], errs[i] = d.result(dists[starts[i]*b.K:starts[i+1]*b.K], starts[i+1]-starts[i], withMap)
+	})
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = r
-		at += n
 	}
 	return out, nil
 }

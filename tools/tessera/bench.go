@@ -20,6 +20,7 @@ import (
 type benchResult struct {
 	Model     string  `json:"model"`
 	Backend   string  `json:"backend"`
+	Batch     int     `json:"batch"`
 	MedianMS  float64 `json:"median_ms"`
 	P10MS     float64 `json:"p10_ms"`
 	P90MS     float64 `json:"p90_ms"`
@@ -36,6 +37,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	mf.register(fs)
 	models := fs.String("models", "", "comma-separated models to time (default: --model)")
 	runs := fs.Int("runs", 30, "timed runs per model (after 3 warm-up runs)")
+	batch := fs.Int("batch", 1, "images per forward pass (times are per image; ONNX Runtime is timed at batch 1)")
 	ort := fs.Bool("ort", true, "also time ONNX Runtime (npm onnxruntime-node in tools/ortbench) on the same file")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
@@ -46,7 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		names = []string{mf.model}
 	}
 	var results []benchResult
-	fmt.Fprintf(stdout, "%-28s %-24s %10s %10s %9s %10s %8s\n", "model", "backend", "ms/image", "GFLOP/s", "GFLOP", "ORT ms", "ratio")
+	fmt.Fprintf(stdout, "%-28s %-24s %6s %10s %10s %9s %10s %8s\n", "model", "backend", "batch", "ms/image", "GFLOP/s", "GFLOP", "ORT ms", "ratio")
 	for _, name := range names {
 		mf.model = name
 		path, err := weights.Resolve(name, mf.weightsDir)
@@ -59,13 +61,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		// A device failure mid-run is an error: a figure must come from
 		// the backend it is labelled with.
-		bt, err := in.BenchBackbone(*runs)
+		bt, err := in.BenchBackbone(*runs, *batch)
 		in.Close()
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", name, err)
 		}
 		r := benchResult{
-			Model: filepath.Base(path), Backend: bt.Backend, MedianMS: bt.MedianMS, P10MS: bt.P10MS, P90MS: bt.P90MS,
+			Model: filepath.Base(path), Backend: bt.Backend, Batch: bt.Batch, MedianMS: bt.MedianMS, P10MS: bt.P10MS, P90MS: bt.P90MS,
 			GFLOPs: bt.GFLOPs, GFLOPS: bt.GFLOPPerS,
 		}
 		if *ort {
@@ -82,7 +84,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if r.ORTMS > 0 {
 			ortCol, ratioCol = fmt.Sprintf("%.2f", r.ORTMS), fmt.Sprintf("%.2fx", r.Ratio)
 		}
-		fmt.Fprintf(stdout, "%-28s %-24s %10.2f %10.1f %9.2f %10s %8s\n", r.Model, r.Backend, r.MedianMS, r.GFLOPS, r.GFLOPs, ortCol, ratioCol)
+		fmt.Fprintf(stdout, "%-28s %-24s %6d %10.2f %10.1f %9.2f %10s %8s\n", r.Model, r.Backend, r.Batch, r.MedianMS, r.GFLOPS, r.GFLOPs, ortCol, ratioCol)
 		if r.ORTStatus != "" {
 			fmt.Fprintf(stdout, "  (ONNX Runtime not timed: %s)\n", r.ORTStatus)
 		}

@@ -371,7 +371,7 @@ func (e *engine) benchBackbone(r protocol.BenchBackbone) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := in.BenchBackbone(r.Runs)
+	t, err := in.BenchBackbone(r.Runs, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,9 @@ func (b *Backend) scratch(n int) []float32 {
 	return t.Data
 }
 
+// PartBatch is one image: see compute.PartBatcher.
+func (b *Backend) PartBatch() int { return 1 }
+
 // putScratch hands a scratch buffer back.
 func (b *Backend) putScratch(s []float32) {
 	b.Release(&Tensor{Data: s})
