@@ -38,7 +38,7 @@ type Model struct {
 	// with no operator that mixes the batch axis: a batch may then run in
 	// parts (compute.PartBatcher).
 	separable bool
-	flops    float64 // multiply-adds x2 per image
+	flops     float64 // multiply-adds x2 per image
 }
 
 // Load builds a Model from a decoded graph.
