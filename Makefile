@@ -9,7 +9,7 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test fuzz vet build site dist serve bench bench-browser ortbench browsertest wasmsimd clean
+.PHONY: test fuzz vet build site dist serve bench loadtest bench-browser ortbench browsertest wasmsimd clean
 
 # Go's Node runner for js/wasm tests, with Tessera's SIMD kernels bound.
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
@@ -19,10 +19,12 @@ WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
 # kernels' with SIMD128 and with none), the WebGPU backend's as js/wasm in
 # headless Chromium (SwiftShader), and the CPU-only build without cgo.
 # TESSERA_REQUIRE_WEBGPU=1 (set by .ci/run, which installs lavapipe)
-# turns a missing native adapter from a skip into a failure.
+# turns a missing native adapter from a skip into a failure. deploy/ (its
+# own module, for the Kubernetes API types) checks the manifests.
 test: vet ortbench browsertest site dist
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" $$(GOOS=js GOARCH=wasm $(GO) list ./core/... | grep -v /compute/webgpu)
 	for simd in simd128 off; do TESSERA_SIMD=$$simd GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./core/compute/cpu/... || exit 1; done
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/tools/browsertest/gotest.mjs" ./core/compute/webgpu
@@ -85,6 +87,12 @@ bench: ortbench
 	$(GO) run ./tools/tessera bench --models resnet50v2-layer3.onnx,mobilenetv2-layer3.onnx --runs 30
 	$(GO) test -run '^$$' -bench 'Search' -benchtime 20x ./core/patchcore/search
 	$(GO) test -run '^$$' -bench 'Select/mvtec' -benchtime 1x -timeout 60m ./core/patchcore/coreset
+
+# The scoring service under load on 127.0.0.1 (tools/loadtest): 1-64
+# clients with batching on and off, a soak watching the heap, the fault run.
+loadtest:
+	mkdir -p out
+	$(GO) run ./tools/loadtest --duration 6s --soak 3m --faults --json out/loadtest.json
 
 # In headless Chromium: GEMM GFLOP/s per wasm kernel (Go, SIMD128,
 # relaxed) on one thread; wasm sizes, fit and predict on MVTec bottle, the

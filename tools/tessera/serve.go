@@ -92,6 +92,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := svc.HTTPServer()
+	// SIGTERM is caught from here on: before the banks load, it stops
+	// the loading too.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(stop)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
@@ -108,9 +113,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	svc.SetReady(true)
 	log.Info("ready", "addr", ln.Addr().String(), "banks", len(banks), "max_batch", *maxBatch, "max_wait", *maxWait, "queue", *queue)
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(stop)
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
