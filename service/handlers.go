@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"time"
 
@@ -177,11 +178,16 @@ func (s *Service) readImage(w http.ResponseWriter, r *http.Request) ([]byte, int
 	return data, 0, nil
 }
 
-// readStatus is 413 for a body over the limit, else 400.
+// readStatus is 413 for a body over the limit, 408 for one that did not
+// arrive within the read timeout (a slow client), else 400.
 func readStatus(err error) int {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	var nerr net.Error
+	switch {
+	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return http.StatusRequestTimeout
 	}
 	return http.StatusBadRequest
 }

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -470,15 +471,19 @@ func slowClient(url string, img []byte) string {
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /v1/banks/b/score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(img))
+	reply := bufio.NewReader(conn)
 	for i := 0; i < len(img); i++ {
 		if _, err := conn.Write(img[i : i+1]); err != nil {
 			return "cut off by the server while sending"
 		}
 		time.Sleep(100 * time.Millisecond)
 		conn.SetReadDeadline(time.Now().Add(time.Millisecond))
-		var b [1]byte
-		if n, err := conn.Read(b[:]); n > 0 || (err != nil && !isTimeout(err)) {
-			return "answered or closed by the server while sending"
+		if _, err := reply.Peek(1); err == nil {
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			status, _ := reply.ReadString('\n')
+			return "answered while sending: " + strings.TrimSpace(status)
+		} else if !isTimeout(err) {
+			return "closed by the server while sending"
 		}
 	}
 	return "sent it all"
