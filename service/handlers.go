@@ -130,7 +130,7 @@ func (s *Service) score(w http.ResponseWriter, r *http.Request) int {
 		Timings: VerdictTimings{DecodeMS: ms(decoded.Sub(t0)), QueueMS: ms(o.queued), PredictMS: ms(o.ran)},
 	}
 	if mapFormat != "" {
-		if v.Map, err = mapData(mapFormat, o.prep.Prepare(img), o.p); err != nil {
+		if v.Map, err = mapData(mapFormat, o.prep.Canvas(img), o.p); err != nil {
 			return writeError(w, http.StatusInternalServerError, "map: %v", err)
 		}
 	}
@@ -173,7 +173,7 @@ func (s *Service) readImage(w http.ResponseWriter, r *http.Request) ([]byte, int
 		return nil, readStatus(err), fmt.Errorf("reading the image: %w", err)
 	}
 	if len(data) == 0 {
-		return nil, http.StatusBadRequest, errors.New("empty body: post the image's bytes (PNG or JPEG), or multipart with field \"image\"")
+		return nil, http.StatusBadRequest, fmt.Errorf("empty body: post the image's bytes (%s), or multipart with field \"image\"", imageprep.Formats)
 	}
 	return data, 0, nil
 }

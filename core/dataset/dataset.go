@@ -19,7 +19,7 @@ type Sample struct {
 	Label bool   // true when anomalous
 }
 
-var imageExt = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": false}
+var imageExt = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
 
 // Images lists the image files directly inside dir, sorted.
 func Images(dir string) ([]string, error) {
@@ -49,7 +49,7 @@ func TrainImages(dir string) ([]string, error) {
 		return nil, err
 	}
 	if len(imgs) == 0 {
-		return nil, fmt.Errorf("dataset: no PNG or JPEG images in %s", dir)
+		return nil, fmt.Errorf("dataset: no images (PNG, JPEG, BMP, TIFF or WebP) in %s", dir)
 	}
 	return imgs, nil
 }
@@ -74,9 +74,13 @@ func Test(category string) ([]Sample, error) {
 			s := Sample{Path: p, Kind: k.Name(), Label: k.Name() != "good"}
 			if s.Label {
 				stem := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
-				m := filepath.Join(category, "ground_truth", k.Name(), stem+"_mask.png")
-				if _, err := os.Stat(m); err == nil {
-					s.Mask = m
+				// The mask is a PNG as in MVTec, or in the image's own format.
+				for _, ext := range []string{".png", filepath.Ext(p)} {
+					m := filepath.Join(category, "ground_truth", k.Name(), stem+"_mask"+ext)
+					if _, err := os.Stat(m); err == nil {
+						s.Mask = m
+						break
+					}
 				}
 			}
 			out = append(out, s)

@@ -16,7 +16,15 @@ import (
 	"io"
 	"math"
 	"os"
+
+	// Industrial cameras write BMP and TIFF (8- and 16-bit, often gray).
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
 )
+
+// Formats are the image formats Decode reads.
+const Formats = "PNG, JPEG, BMP, TIFF or WebP"
 
 // Config says how images are prepared.
 type Config struct {
@@ -24,9 +32,45 @@ type Config struct {
 	Resize int `json:"resize"`
 	// Crop is the side of the centred square that is kept (0: no crop).
 	Crop int `json:"crop"`
+	// Fit is how an image meets the network's input: FitCrop (Resize and
+	// Crop, the reference's), or FitPad or FitStretch, which keep the
+	// whole image at Width x Height.
+	Fit string `json:"fit,omitempty"`
+	// Width and Height are the network's input for FitPad and FitStretch.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
 	// Mean and Std normalise each RGB channel after scaling to [0, 1].
 	Mean [3]float32 `json:"mean"`
 	Std  [3]float32 `json:"std"`
+}
+
+// The ways an image meets the network's input size.
+const (
+	// FitCrop scales the short side to Resize and keeps the centred
+	// Crop x Crop square: torchvision's Resize then CenterCrop, what the
+	// reference does. A non-square image loses its ends.
+	FitCrop = ""
+	// FitPad scales the whole image, aspect kept, to fit Width x Height
+	// and pads the rest with the mean colour (0 once normalised): nothing
+	// is lost or distorted, at the cost of input pixels spent on padding.
+	FitPad = "pad"
+	// FitStretch scales the whole image to Width x Height, aspect not
+	// kept: nothing is lost, and a long strip is squeezed.
+	FitStretch = "stretch"
+)
+
+// maxInputSide bounds Width and Height: a network input of 4096 x 4096
+// already takes gigabytes of activations.
+const maxInputSide = 4096
+
+// InputSize is the network input the preparation makes: the crop's
+// square, Width x Height, or 0, 0 where it leaves the size as the image
+// has it (no crop).
+func (c Config) InputSize() (h, w int) {
+	if c.Fit == FitCrop {
+		return c.Crop, c.Crop
+	}
+	return c.Height, c.Width
 }
 
 // ImageNet is the preprocessing of torchvision's ImageNet models.
@@ -41,6 +85,21 @@ func ImageNet() Config {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
+	switch c.Fit {
+	case FitCrop:
+		if c.Width != 0 || c.Height != 0 {
+			return fmt.Errorf("imageprep: a size of %dx%d is for fit %q or %q; crop mode uses resize and crop", c.Width, c.Height, FitPad, FitStretch)
+		}
+	case FitPad, FitStretch:
+		if c.Width < 1 || c.Height < 1 || c.Width > maxInputSide || c.Height > maxInputSide {
+			return fmt.Errorf("imageprep: fit %q needs a size of 1 to %d a side, not %dx%d", c.Fit, maxInputSide, c.Width, c.Height)
+		}
+		if c.Resize != 0 || c.Crop != 0 {
+			return fmt.Errorf("imageprep: fit %q keeps the whole image: resize and crop must be 0, not %d and %d", c.Fit, c.Resize, c.Crop)
+		}
+	default:
+		return fmt.Errorf("imageprep: fit %q: want crop, pad or stretch", c.Fit)
+	}
 	if c.Resize < 0 || c.Crop < 0 {
 		return fmt.Errorf("imageprep: negative size (resize %d, crop %d)", c.Resize, c.Crop)
 	}
@@ -59,16 +118,16 @@ func (c Config) Validate() error {
 // 256 MB RGBA buffer (16-bit images take twice that).
 const MaxPixels = 64 << 20
 
-// Decode decodes a PNG or JPEG image of at most MaxPixels.
+// Decode decodes an image (Formats) of at most MaxPixels.
 func Decode(b []byte) (image.Image, error) { return DecodeMax(b, MaxPixels) }
 
-// DecodeMax decodes a PNG or JPEG image of at most maxPixels. The size
+// DecodeMax decodes an image (Formats) of at most maxPixels. The size
 // comes from the header, before any pixel buffer is allocated: a file of
 // a few hundred bytes can declare gigapixels.
 func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("imageprep: cannot decode image (PNG or JPEG expected): %w", err)
+		return nil, fmt.Errorf("imageprep: cannot decode image (%s expected): %w", Formats, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("imageprep: %s image is empty (%dx%d)", format, cfg.Width, cfg.Height)
@@ -78,7 +137,7 @@ func DecodeMax(b []byte, maxPixels int) (image.Image, error) {
 	}
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("imageprep: cannot decode image (PNG or JPEG expected): %w", err)
+		return nil, fmt.Errorf("imageprep: cannot decode image (%s expected): %w", Formats, err)
 	}
 	if r := img.Bounds(); r.Dx() == 0 || r.Dy() == 0 {
 		return nil, fmt.Errorf("imageprep: %s image is empty", format)
@@ -142,23 +201,89 @@ func OpenMax(path string, maxPixels int) (image.Image, error) {
 // does.
 func (c Config) Prepare(img image.Image) *image.RGBA {
 	rgb := toRGB(img)
-	if c.Resize > 0 {
-		w, h := rgb.Rect.Dx(), rgb.Rect.Dy()
-		nw, nh := c.Resize, c.Resize
-		// torchvision keeps the aspect ratio, truncating the long side.
-		if w < h {
-			nh = int(float64(c.Resize) * float64(h) / float64(w))
-		} else {
-			nw = int(float64(c.Resize) * float64(w) / float64(h))
+	switch c.Fit {
+	case FitStretch:
+		if rgb.Rect.Dx() != c.Width || rgb.Rect.Dy() != c.Height {
+			rgb = resize(rgb, c.Width, c.Height)
 		}
-		if nw != w || nh != h {
-			rgb = resize(rgb, nw, nh)
-		}
+		return rgb
+	case FitPad:
+		return c.pad(rgb)
+	}
+	if nw, nh := c.resized(rgb.Rect.Dx(), rgb.Rect.Dy()); nw != rgb.Rect.Dx() || nh != rgb.Rect.Dy() {
+		rgb = resize(rgb, nw, nh)
 	}
 	if c.Crop > 0 {
 		rgb = centerCrop(rgb, c.Crop)
 	}
 	return rgb
+}
+
+// resized is a w x h image's size once its short side is Resize (FitCrop).
+func (c Config) resized(w, h int) (int, int) {
+	if c.Resize == 0 {
+		return w, h
+	}
+	// torchvision keeps the aspect ratio, truncating the long side.
+	if w < h {
+		return c.Resize, int(float64(c.Resize) * float64(h) / float64(w))
+	}
+	return int(float64(c.Resize) * float64(w) / float64(h)), c.Resize
+}
+
+// Content is where the image lies in the prepared one: the whole of it
+// but for FitPad's padding, and for FitCrop the crop itself.
+func (c Config) Content(r image.Rectangle) image.Rectangle {
+	if c.Fit != FitPad {
+		h, w := c.InputSize()
+		if h == 0 {
+			w, h = c.resized(r.Dx(), r.Dy())
+		}
+		return image.Rect(0, 0, w, h)
+	}
+	nw, nh := c.padSize(r.Dx(), r.Dy())
+	x0, y0 := (c.Width-nw)/2, (c.Height-nh)/2
+	return image.Rect(x0, y0, x0+nw, y0+nh)
+}
+
+// padSize is the scaled image's size inside FitPad's Width x Height.
+func (c Config) padSize(w, h int) (int, int) {
+	s := math.Min(float64(c.Width)/float64(w), float64(c.Height)/float64(h))
+	nw := min(c.Width, max(1, int(math.Round(float64(w)*s))))
+	nh := min(c.Height, max(1, int(math.Round(float64(h)*s))))
+	return nw, nh
+}
+
+// pad scales rgb, aspect kept, into Width x Height on the mean colour.
+func (c Config) pad(rgb *image.RGBA) *image.RGBA {
+	box := c.Content(rgb.Rect)
+	if box.Dx() != rgb.Rect.Dx() || box.Dy() != rgb.Rect.Dy() {
+		rgb = resize(rgb, box.Dx(), box.Dy())
+	}
+	out := image.NewRGBA(image.Rect(0, 0, c.Width, c.Height))
+	var fill [4]uint8
+	for ch := 0; ch < 3; ch++ {
+		fill[ch] = uint8(math.Round(float64(c.Mean[ch]) * 255))
+	}
+	fill[3] = 255
+	for i := 0; i < len(out.Pix); i += 4 {
+		copy(out.Pix[i:i+4], fill[:])
+	}
+	for y := 0; y < box.Dy(); y++ {
+		copy(out.Pix[(box.Min.Y+y)*out.Stride+4*box.Min.X:], rgb.Pix[y*rgb.Stride:y*rgb.Stride+4*box.Dx()])
+	}
+	return out
+}
+
+// Canvas is the image an anomaly map lies on: the prepared image under
+// FitCrop (what was inspected), the original, as 8-bit RGB, under the
+// preparations that keep the whole image (whose maps are mapped back to
+// it, see segment.ToOriginal).
+func (c Config) Canvas(img image.Image) *image.RGBA {
+	if c.Fit == FitCrop {
+		return c.Prepare(img)
+	}
+	return toRGB(img)
 }
 
 // Tensor prepares an image and returns it as 3 x H x W normalised floats.
@@ -176,6 +301,9 @@ func (c Config) Check(r image.Rectangle) error {
 	w, h := int64(r.Dx()), int64(r.Dy())
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("imageprep: image is empty (%dx%d)", w, h)
+	}
+	if c.Fit != FitCrop {
+		return nil // the output is Width x Height, checked by Validate
 	}
 	if c.Resize > 0 {
 		short := min(w, h)

@@ -2,6 +2,14 @@ package imageprep
 
 import (
 	"bytes"
+	"encoding/base64"
+	"image/color"
+	"io"
+	"math"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -183,6 +191,121 @@ func TestYCbCrFastPath(t *testing.T) {
 			if !bytes.Equal(got.Pix, want.Pix) || got.Rect != want.Rect {
 				t.Errorf("%v %v: the fast path differs from the generic one", ratio, img.Rect)
 			}
+		}
+	}
+}
+
+// TestCameraFormats: an image written as BMP, as 8-bit gray and 16-bit
+// RGB TIFF, decodes to the same prepared tensor as the PNG it came from
+// (16-bit values being the 8-bit ones times 257, exact to 8 bits as a
+// 16-bit PNG is); a WebP is read.
+func TestCameraFormats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	src := image.NewNRGBA(image.Rect(0, 0, 300, 260))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(rng.IntN(256))
+		if i%4 == 3 {
+			src.Pix[i] = 255
+		}
+	}
+	gray := image.NewGray(src.Rect)
+	wide := image.NewRGBA64(src.Rect)
+	for y := 0; y < 260; y++ {
+		for x := 0; x < 300; x++ {
+			c := src.NRGBAAt(x, y)
+			gray.Pix[y*gray.Stride+x] = c.G
+			wide.SetRGBA64(x, y, color.RGBA64{uint16(c.R) * 257, uint16(c.G) * 257, uint16(c.B) * 257, 0xffff})
+		}
+	}
+	encode := func(img image.Image, f func(io.Writer, image.Image) error) []byte {
+		var b bytes.Buffer
+		if err := f(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	tiffEnc := func(w io.Writer, m image.Image) error { return tiff.Encode(w, m, nil) }
+	c := ImageNet()
+	tensor := func(data []byte) []float32 {
+		img, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := c.Tensor(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, tc := range []struct {
+		name      string
+		data, ref []byte
+	}{
+		{"BMP", encode(src, bmp.Encode), encode(src, png.Encode)},
+		{"16-bit RGB TIFF", encode(wide, tiffEnc), encode(src, png.Encode)},
+		{"8-bit gray TIFF", encode(gray, tiffEnc), encode(gray, png.Encode)},
+	} {
+		got, want := tensor(tc.data), tensor(tc.ref)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: value %d is %g, the PNG's %g", tc.name, i, got[i], want[i])
+			}
+		}
+	}
+	// A 1x1 lossless WebP.
+	webp, _ := base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	if img, err := Decode(webp); err != nil || img.Bounds().Dx() != 1 {
+		t.Errorf("WebP: %v", err)
+	}
+	if _, err := Decode([]byte("GIF89a")); err == nil || !strings.Contains(err.Error(), "BMP, TIFF or WebP expected") {
+		t.Errorf("an unknown format: %v", err)
+	}
+}
+
+// TestWholeImageFits: pad keeps the aspect and fills the rest with the
+// mean colour, stretch fills the size; both keep every part of the image,
+// and bad sizes are refused by name.
+func TestWholeImageFits(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 500, 1250)) // a tall strip
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	pad := ImageNet()
+	pad.Fit, pad.Resize, pad.Crop, pad.Width, pad.Height = FitPad, 0, 0, 320, 320
+	if err := pad.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := pad.Prepare(img)
+	box := pad.Content(img.Bounds())
+	if p.Rect.Dx() != 320 || p.Rect.Dy() != 320 || box != image.Rect(96, 0, 224, 320) {
+		t.Fatalf("pad: %v, content %v; want 320x320 with the strip at x 96-224", p.Rect, box)
+	}
+	if p.RGBAAt(10, 10).R != uint8(math.Round(0.485*255)) || p.RGBAAt(160, 160).R != 200 {
+		t.Errorf("pad: padding %v, image %v", p.RGBAAt(10, 10), p.RGBAAt(160, 160))
+	}
+	if h, w := pad.InputSize(); h != 320 || w != 320 {
+		t.Errorf("pad input %dx%d", w, h)
+	}
+	st := pad
+	st.Fit, st.Width, st.Height = FitStretch, 256, 512
+	if s := st.Prepare(img); s.Rect.Dx() != 256 || s.Rect.Dy() != 512 || st.Content(img.Bounds()) != s.Rect {
+		t.Errorf("stretch: %v", s.Rect)
+	}
+	if c := st.Canvas(img); c.Rect.Size() != img.Rect.Size() {
+		t.Errorf("a whole-image fit's canvas is %v, want the original's %v", c.Rect, img.Rect)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Fit: FitPad, Width: 0, Height: 10, Std: [3]float32{1, 1, 1}}, "needs a size"},
+		{Config{Fit: FitPad, Width: 5000, Height: 10, Std: [3]float32{1, 1, 1}}, "needs a size"},
+		{Config{Fit: FitStretch, Width: 10, Height: 10, Resize: 256, Std: [3]float32{1, 1, 1}}, "resize and crop must be 0"},
+		{Config{Fit: "zoom", Std: [3]float32{1, 1, 1}}, "want crop, pad or stretch"},
+		{Config{Resize: 256, Crop: 224, Width: 10, Std: [3]float32{1, 1, 1}}, "is for fit"},
+	} {
+		if err := c.cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
 		}
 	}
 }

@@ -140,7 +140,8 @@ func OpenForBank(b *bank.Bank, m Model, opts Options) (*Inspector, error) {
 // extractor loads the model with those layers and that preparation, on
 // the inspector's device.
 func (in *Inspector) extractor(layers []string, prep imageprep.Config) (*patchcore.Extractor, error) {
-	opts := backbone.Options{Layers: layers, Height: prep.Crop, Width: prep.Crop}
+	h, w := prep.InputSize()
+	opts := backbone.Options{Layers: layers, Height: h, Width: w}
 	if in.bytes == nil {
 		return patchcore.LoadExtractorFor(in.model.Path, in.model.SHA256, opts, prep, in.dev)
 	}
@@ -219,8 +220,8 @@ func (in *Inspector) UseBank(b *bank.Bank) error {
 func (in *Inspector) extractorFor(b *bank.Bank) (*patchcore.Extractor, error) {
 	m := in.x.Exec.Model()
 	_, h, w := m.InputShape()
-	crop := b.Prep.Crop // 0 keeps the model's own size, which the current one has
-	sameNet := slices.Equal(m.Layers(), b.Layers) && (crop == 0 || h == crop && w == crop)
+	bh, bw := b.Prep.InputSize() // 0 keeps the model's own size, which the current one has
+	sameNet := slices.Equal(m.Layers(), b.Layers) && (bh == 0 || h == bh && w == bw)
 	// A bank of another model is refused by NewDetector: no reload helps.
 	if b.ModelSHA256 != in.x.ModelSHA256 || sameNet {
 		x := *in.x
@@ -229,7 +230,7 @@ func (in *Inspector) extractorFor(b *bank.Bank) (*patchcore.Extractor, error) {
 	}
 	x, err := in.extractor(b.Layers, b.Prep)
 	if err != nil {
-		return nil, fmt.Errorf("inspector: loading the model for the bank's layers %v and input size %d: %w", b.Layers, crop, err)
+		return nil, fmt.Errorf("inspector: loading the model for the bank's layers %v and input size %dx%d: %w", b.Layers, bw, bh, err)
 	}
 	return x, nil
 }
@@ -323,14 +324,15 @@ func (in *Inspector) Predict(imgs []image.Image, opts PredictOptions) ([]Predict
 	for i, r := range rs {
 		out[i].Result = r
 		if opts.Overlay {
-			out[i].Overlay = Overlay(in.det.Bank().Prep.Prepare(imgs[i]), r)
+			out[i].Overlay = Overlay(in.det.Bank().Prep.Canvas(imgs[i]), r)
 		}
 	}
 	return out, nil
 }
 
-// Overlay lays r's anomaly map over the prepared image it was computed
-// on, hot from r's threshold up: the one colour scale of every front end.
+// Overlay lays r's anomaly map over the image it lies on (the bank's
+// imageprep.Config.Canvas), hot from r's threshold up: the one colour
+// scale of every front end.
 func Overlay(prepared *image.RGBA, r *patchcore.Result) *image.RGBA {
 	return segment.Overlay(prepared, r.Map, 0, segment.HotAt(r.Threshold, r.Map))
 }

@@ -171,3 +171,48 @@ func TestBenchBackbone(t *testing.T) {
 		t.Errorf("bench %+v", r)
 	}
 }
+
+// TestWholeImageFit: a bank fitted with the whole image padded into a
+// non-square input loads into a default-opened inspector (the model
+// loaded again at 256x192), scores as when fitted, and its maps and
+// overlays lie on the original images' pixels.
+func TestWholeImageFit(t *testing.T) {
+	train, imgs := sample(t)
+	modelPath := shared.Weights(t, "mobilenetv2-layer3.onnx")
+	prep := imageprep.ImageNet()
+	prep.Fit, prep.Resize, prep.Crop, prep.Width, prep.Height = imageprep.FitPad, 0, 0, 256, 192
+	fitter, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu", Prep: prep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fitter.Fit(train, patchcore.Default(), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := scores(t, fitter, imgs, true)
+	data, err := fitter.EncodeBank()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.DecodeBank(data); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Info().Input; got != [3]int{3, 192, 256} {
+		t.Errorf("input %v after loading, want 3x192x256", got)
+	}
+	ps, err := in.Predict(imgs, inspector.PredictOptions{Overlay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		if math.Abs(p.Score-want[i]) > 1e-5*want[i] {
+			t.Errorf("image %d: %g loaded, %g fitted", i, p.Score, want[i])
+		}
+		if size := imgs[i].Bounds().Size(); p.MapW != size.X || p.MapH != size.Y || p.Overlay.Rect.Size() != size {
+			t.Errorf("image %d (%v): map %dx%d, overlay %v; want the original's size", i, size, p.MapW, p.MapH, p.Overlay.Rect)
+		}
+	}
+}

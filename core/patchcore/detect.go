@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/core/patchcore/search"
 	"github.com/tessera/tessera/core/patchcore/segment"
@@ -42,7 +43,10 @@ type Result struct {
 	GridH       int       `json:"grid_h"`
 	GridW       int       `json:"grid_w"`
 	PatchScores []float32 `json:"-"`
-	// Map is the anomaly map at the prepared image's size (MapH x MapW).
+	// Map is the anomaly map (MapH x MapW): at the prepared image's size
+	// under imageprep.FitCrop, at the original image's under the
+	// preparations that keep the whole image (imageprep.Config.Canvas is
+	// the image under it).
 	MapH int       `json:"map_h"`
 	MapW int       `json:"map_w"`
 	Map  []float32 `json:"-"`
@@ -124,6 +128,13 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 		rs, err := d.score(ps, true)
 		if err != nil {
 			return nil, err
+		}
+		if b.Prep.Fit != imageprep.FitCrop {
+			// A whole image's map goes back onto its own pixels.
+			parallel.For(runtime.GOMAXPROCS(0), len(rs), 1, func(_, j int) {
+				r := rs[j]
+				r.Map, r.MapW, r.MapH = segment.ToOriginal(b.Prep, r.Map, r.MapW, r.MapH, chunk[j].Bounds())
+			})
 		}
 		out = append(out, rs...)
 	}
@@ -218,7 +229,7 @@ func (d *Detector) result(dists []float32, n int, withMap bool) (*Result, error)
 	}
 	r.IsAnomalous = b.Threshold > 0 && r.Score > b.Threshold
 	if withMap {
-		r.MapH, r.MapW = b.Prep.Crop, b.Prep.Crop
+		r.MapH, r.MapW = b.Prep.InputSize()
 		if r.MapH == 0 {
 			_, r.MapH, r.MapW = d.x.Exec.Model().InputShape()
 		}

@@ -21,6 +21,7 @@ type modelFlags struct {
 	model, weightsDir, layers string
 	backend                   string
 	resize, crop              int
+	fit, size                 string
 	log                       io.Writer // where the chosen backend is reported
 	// maxPixels is the largest image read (--max-pixels).
 	maxPixels int
@@ -35,6 +36,8 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (WebGPU on a GPU, else CPU), webgpu, or cpu")
 	fs.IntVar(&m.resize, "resize", 256, "resize the short side of images to this many pixels")
 	fs.IntVar(&m.crop, "crop", 224, "center-crop images to this square size (the model's input size)")
+	fs.StringVar(&m.fit, "fit", "crop", "how images meet the model's input: crop (short side to --resize, centre --crop square: the reference's), pad (the whole image, aspect kept, padded to --size), or stretch (the whole image scaled to --size)")
+	fs.StringVar(&m.size, "size", "", "the model's input as WIDTHxHEIGHT for --fit pad or stretch (default: --crop square)")
 }
 
 // options are the inspector options the flags give; search is how
@@ -62,6 +65,18 @@ func (m *modelFlags) open(search patchcore.Search) (*inspector.Inspector, error)
 func (m *modelFlags) prep() imageprep.Config {
 	c := imageprep.ImageNet()
 	c.Resize, c.Crop = m.resize, m.crop
+	if m.fit != "crop" && m.fit != "" {
+		c.Fit, c.Resize, c.Crop = m.fit, 0, 0
+		c.Width, c.Height = m.crop, m.crop
+	}
+	if m.size != "" {
+		// A malformed size leaves 0 x 0, and a size under crop is refused:
+		// Validate names either.
+		c.Width, c.Height = 0, 0
+		if _, err := fmt.Sscanf(m.size, "%dx%d", &c.Width, &c.Height); err != nil && c.Fit == imageprep.FitCrop {
+			c.Width = -1
+		}
+	}
 	return c
 }
 

@@ -150,7 +150,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			rep.Failures = append(rep.Failures, err.Error())
 			continue
 		}
-		mask, err := loadMask(s, b.Prep)
+		mask, err := loadMask(s, b.Prep, img.Bounds())
 		if err != nil {
 			rep.Failures = append(rep.Failures, err.Error())
 			continue
@@ -243,20 +243,31 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// loadMask prepares a ground-truth mask like its image (resize, crop) and
-// binarises it at half intensity; good images get an empty mask.
-func loadMask(s dataset.Sample, prep imageprep.Config) (metrics.Mask, error) {
-	side := prep.Crop
-	if s.Mask == "" {
-		return metrics.Mask{W: side, H: side, Pix: make([]bool, side*side)}, nil
+// loadMask puts a ground-truth mask where its image's map lies (the
+// prepared image under crop, the original under the whole-image fits;
+// see imageprep.Config.Canvas) and binarises it at half intensity; good
+// images get an empty mask.
+func loadMask(s dataset.Sample, prep imageprep.Config, img image.Rectangle) (metrics.Mask, error) {
+	canvas := prep.Content(img)
+	if prep.Fit != imageprep.FitCrop {
+		canvas = image.Rectangle{Max: img.Size()}
 	}
-	img, err := imageprep.Open(s.Mask)
+	m := metrics.Mask{W: canvas.Dx(), H: canvas.Dy()}
+	m.Pix = make([]bool, m.W*m.H)
+	if s.Mask == "" {
+		return m, nil
+	}
+	mimg, err := imageprep.Open(s.Mask)
 	if err != nil {
 		return metrics.Mask{}, err
 	}
-	rgb := prep.Prepare(img)
-	m := metrics.Mask{W: rgb.Rect.Dx(), H: rgb.Rect.Dy()}
-	m.Pix = make([]bool, m.W*m.H)
+	if mimg.Bounds().Size() != img.Size() {
+		return metrics.Mask{}, fmt.Errorf("%s is %v, its image %v", s.Mask, mimg.Bounds().Size(), img.Size())
+	}
+	rgb := prep.Canvas(mimg)
+	if rgb.Rect.Dx() != m.W || rgb.Rect.Dy() != m.H {
+		return metrics.Mask{}, fmt.Errorf("%s prepared to %v, its map is %dx%d", s.Mask, rgb.Rect.Size(), m.W, m.H)
+	}
 	for i := range m.Pix {
 		m.Pix[i] = rgb.Pix[4*i] >= 128
 	}

@@ -136,7 +136,7 @@ func TestFitPredictEval(t *testing.T) {
 		t.Errorf("bank's model swapped for junk: %v", err)
 	}
 	// An empty folder is not a training set; the old bank survives.
-	if err := run([]string{"fit", "-q", "--weights", weights, "--data", t.TempDir(), "--out", bankPath}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no PNG or JPEG images") {
+	if err := run([]string{"fit", "-q", "--weights", weights, "--data", t.TempDir(), "--out", bankPath}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no images (PNG, JPEG, BMP, TIFF or WebP)") {
 		t.Errorf("empty training folder: %v", err)
 	}
 	if after, _ := os.ReadFile(bankPath); !bytes.Equal(after, data) {

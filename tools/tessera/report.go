@@ -72,7 +72,7 @@ func writeReport(path string, r *evalReport, prep imageprep.Config) error {
 			continue
 		}
 		var buf bytes.Buffer
-		png.Encode(&buf, segment.Overlay(prep.Prepare(img), e.m, 0, float32(2*r.Threshold)))
+		png.Encode(&buf, segment.Overlay(prep.Canvas(img), e.m, 0, float32(2*r.Threshold)))
 		figs = append(figs, figure{
 			PNG:     base64.StdEncoding.EncodeToString(buf.Bytes()),
 			Caption: fmt.Sprintf("%s (score %.3g)", e.sample.Kind, e.score),

@@ -153,9 +153,16 @@ func collectFiles(entries []js.Value) []js.Value {
 	return out
 }
 
+// isImage says whether a dropped file is one the engine decodes (the
+// formats of imageprep.Formats, by extension).
 func isImage(f js.Value) bool {
 	n := strings.ToLower(f.Get("name").String())
-	return strings.HasSuffix(n, ".png") || strings.HasSuffix(n, ".jpg") || strings.HasSuffix(n, ".jpeg")
+	for _, ext := range []string{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"} {
+		if strings.HasSuffix(n, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadModelList fills the model menu from the server's weights folder.

@@ -53,7 +53,7 @@ type InitReply struct {
 	GFLOPs   float64  `js:"gflops"`
 }
 
-// Image is an image file's bytes (PNG or JPEG, decoded by Go exactly as
+// Image is an image file's bytes (PNG, JPEG, BMP, TIFF or WebP, decoded by Go exactly as
 // natively) or straight RGBA pixels (ImageData).
 type Image struct {
 	Name   string  `js:"name"`

@@ -5,7 +5,8 @@
 // Layout, little-endian:
 //
 //	"TESSBANK"            8 bytes
-//	version               uint32 (1; 2 when the vectors are f16)
+//	version               uint32 (1; 2 when the vectors are f16; 3 when the
+//	                      preparation keeps the whole image, either precision)
 //	header length         uint32
 //	header                JSON (Header)
 //	vectors               N*D float32, or IEEE half with precision "f16"
@@ -38,6 +39,9 @@ const (
 	// half precision, so that a build without it refuses the file by name.
 	version     = 1
 	versionHalf = 2
+	// versionFrame is a bank whose images are prepared whole (imageprep's
+	// FitPad or FitStretch): a build that would crop them refuses it.
+	versionFrame = 3
 )
 
 // Header describes a bank. The file spells it as fileHeader does, whatever
@@ -135,6 +139,9 @@ func (b *Bank) Encode() ([]byte, error) {
 	if prec == F16 {
 		size, ver = 2, versionHalf
 	}
+	if b.Prep.Fit != imageprep.FitCrop {
+		ver = versionFrame
+	}
 	var buf bytes.Buffer
 	buf.Grow(16 + len(hdr) + size*len(b.Vectors) + sha256.Size)
 	buf.WriteString(magic)
@@ -166,8 +173,8 @@ func Decode(data []byte) (*Bank, error) {
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
 	ver := binary.LittleEndian.Uint32(data[8:])
-	if ver != version && ver != versionHalf {
-		return nil, fmt.Errorf("bank: format version %d, this build reads versions %d and %d", ver, version, versionHalf)
+	if ver != version && ver != versionHalf && ver != versionFrame {
+		return nil, fmt.Errorf("bank: format version %d, this build reads versions %d to %d", ver, version, versionFrame)
 	}
 	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
 		return nil, errors.New("bank: checksum mismatch (the file is truncated or corrupt)")
@@ -186,8 +193,11 @@ func Decode(data []byte) (*Bank, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (prec == F16) != (ver == versionHalf) {
+	if ver != versionFrame && (prec == F16) != (ver == versionHalf) {
 		return nil, fmt.Errorf("bank: format version %d with precision %q", ver, b.Precision)
+	}
+	if (ver == versionFrame) != (b.Prep.Fit != imageprep.FitCrop) {
+		return nil, fmt.Errorf("bank: format version %d with image fit %q", ver, b.Prep.Fit)
 	}
 	size := 4
 	if prec == F16 {

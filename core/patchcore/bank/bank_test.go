@@ -236,3 +236,34 @@ func TestVersion1File(t *testing.T) {
 		t.Errorf("re-encoded version-1 bank differs:\n%q\n%q", again[16:400], data[16:400])
 	}
 }
+
+// TestWholeImageBank: a bank whose images are prepared whole is format
+// version 3 (so that a build that would crop them refuses it), keeps its
+// fit and size, and a version-3 file claiming the crop is refused.
+func TestWholeImageBank(t *testing.T) {
+	b := sample()
+	b.Prep = imageprep.ImageNet()
+	b.Prep.Fit, b.Prep.Resize, b.Prep.Crop, b.Prep.Width, b.Prep.Height = imageprep.FitPad, 0, 0, 320, 256
+	data, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != 3 {
+		t.Fatalf("version %d, want 3", v)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Prep != b.Prep {
+		t.Errorf("preparation %+v after the round trip, want %+v", got.Prep, b.Prep)
+	}
+	// The same bytes saying version 1: refused, not read as a crop.
+	binary.LittleEndian.PutUint32(data[8:], 1)
+	body := data[:len(data)-sha256.Size]
+	sum := sha256.Sum256(body)
+	copy(data[len(body):], sum[:])
+	if _, err := Decode(data); err == nil || !strings.Contains(err.Error(), "image fit") {
+		t.Errorf("version 1 with fit pad: %v", err)
+	}
+}

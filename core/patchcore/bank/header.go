@@ -6,8 +6,8 @@ import (
 	"github.com/tessera/tessera/core/patchcore/embed"
 )
 
-// fileHeader is the header as the file spells it (format versions 1 and
-// 2), a struct of its own: renaming a field of Header, or of a
+// fileHeader is the header as the file spells it (format versions 1 to
+// 3), a struct of its own: renaming a field of Header, or of a
 // configuration type it holds, cannot change the format. Field order is
 // the file's. testdata/v1.tbank is a version-1 file that must keep
 // decoding, and re-encoding to the same bytes.
@@ -37,6 +37,9 @@ type fileHeader struct {
 type filePrep struct {
 	Resize int        `json:"resize"`
 	Crop   int        `json:"crop"`
+	Fit    string     `json:"fit,omitempty"`    // version 3
+	Width  int        `json:"width,omitempty"`  // version 3
+	Height int        `json:"height,omitempty"` // version 3
 	Mean   [3]float32 `json:"mean"`
 	Std    [3]float32 `json:"std"`
 }
@@ -57,7 +60,7 @@ type fileCoreset struct {
 func toFile(h *Header) fileHeader {
 	return fileHeader{
 		ModelSHA256: h.ModelSHA256, ModelName: h.ModelName, Layers: h.Layers, LayerShapes: h.LayerShapes,
-		Prep:    filePrep{Resize: h.Prep.Resize, Crop: h.Prep.Crop, Mean: h.Prep.Mean, Std: h.Prep.Std},
+		Prep:    filePrep{Resize: h.Prep.Resize, Crop: h.Prep.Crop, Fit: h.Prep.Fit, Width: h.Prep.Width, Height: h.Prep.Height, Mean: h.Prep.Mean, Std: h.Prep.Std},
 		Embed:   fileEmbed{PatchSize: h.Embed.PatchSize, PretrainDim: h.Embed.PretrainDim, TargetDim: h.Embed.TargetDim},
 		Coreset: fileCoreset{Fraction: h.Coreset.Fraction, ProjectTo: h.Coreset.ProjectTo, Starts: h.Coreset.Starts, Seed: h.Coreset.Seed},
 		GridH:   h.GridH, GridW: h.GridW, K: h.K, Sigma: h.Sigma, Threshold: h.Threshold,
@@ -70,7 +73,7 @@ func toFile(h *Header) fileHeader {
 func (f *fileHeader) header() Header {
 	return Header{
 		ModelSHA256: f.ModelSHA256, ModelName: f.ModelName, Layers: f.Layers, LayerShapes: f.LayerShapes,
-		Prep:    imageprep.Config{Resize: f.Prep.Resize, Crop: f.Prep.Crop, Mean: f.Prep.Mean, Std: f.Prep.Std},
+		Prep:    imageprep.Config{Resize: f.Prep.Resize, Crop: f.Prep.Crop, Fit: f.Prep.Fit, Width: f.Prep.Width, Height: f.Prep.Height, Mean: f.Prep.Mean, Std: f.Prep.Std},
 		Embed:   embed.Config{PatchSize: f.Embed.PatchSize, PretrainDim: f.Embed.PretrainDim, TargetDim: f.Embed.TargetDim},
 		Coreset: coreset.Config{Fraction: f.Coreset.Fraction, ProjectTo: f.Coreset.ProjectTo, Starts: f.Coreset.Starts, Seed: f.Coreset.Seed},
 		GridH:   f.GridH, GridW: f.GridW, K: f.K, Sigma: f.Sigma, Threshold: f.Threshold,
