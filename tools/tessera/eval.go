@@ -42,7 +42,13 @@ type evalReport struct {
 	PRO        float64 `json:"pro"`
 	// PixelNote says why pixel AUROC and PRO are absent (0): a category
 	// without ground-truth masks still gets its image figures.
-	PixelNote string          `json:"pixel_note,omitempty"`
+	PixelNote string `json:"pixel_note,omitempty"`
+	// PerKind, Confusion and Worst are what the report shows a quality
+	// engineer: image AUROC per defect type, the verdicts at the stored
+	// threshold, and the worst cases of each kind.
+	PerKind   []kindFigures   `json:"per_defect_type"`
+	Confusion confusion       `json:"confusion_at_threshold"`
+	Worst     worstCases      `json:"worst_cases"`
 	Fit       timingReport    `json:"fit"`
 	Predict   predictTiming   `json:"predict"`
 	Images    []evalImage     `json:"images"`
@@ -179,6 +185,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("eval: image AUROC: %w", err)
 	}
 	rep.imageROC, _ = metrics.ROC(scores, labels)
+	summarize(rep)
 	var pix []float32
 	var pixLabels []bool
 	for i, m := range maps {
@@ -227,6 +234,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.Predict.MedianMS, 100*rep.Predict.BackboneShare, 100*rep.Predict.EmbedShare, 100*rep.Predict.SearchShare, rep.Search, 100*rep.SearchWork, 100*rep.Predict.OtherShare)
 	for _, f := range rep.Failures {
 		fmt.Fprintln(stderr, "skipped", f)
+	}
+	for _, out := range []string{*jsonOut, *reportOut} {
+		if out != "" {
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return fmt.Errorf("eval: %w", err)
+			}
+		}
 	}
 	if *jsonOut != "" {
 		buf, _ := json.MarshalIndent(rep, "", "  ")

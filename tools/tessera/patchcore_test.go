@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -158,8 +159,20 @@ func TestFitPredictEval(t *testing.T) {
 		t.Errorf("eval figures %+v", rep)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, "eval.html"))
-	if err != nil || !bytes.Contains(html, []byte("<polyline")) || !bytes.Contains(html, []byte("data:image/png;base64,")) {
-		t.Errorf("report missing curves or heatmaps (%v)", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "Image ROC", "PRO curve", fmt.Sprintf("threshold %.4g", rep.Threshold), "data:image/png;base64,",
+		"Lowest-scoring defects", "Highest-scoring good parts", "passed as good", "image AUROC vs good"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("the report has no %q", want)
+		}
+	}
+	c := rep.Confusion
+	if c.DefectsFlagged+c.DefectsPassed != len(bads) || c.GoodPassed+c.GoodRejected != len(goods) ||
+		len(rep.PerKind) != 1 || rep.PerKind[0].Kind != "colour" || rep.PerKind[0].Images != len(bads) ||
+		len(rep.Worst.Missed) == 0 || len(rep.Worst.FalseAlarms) == 0 {
+		t.Errorf("confusion %+v, per kind %+v, worst %+v", c, rep.PerKind, rep.Worst)
 	}
 }
 
