@@ -219,6 +219,23 @@ func (c Config) Prepare(img image.Image) *image.RGBA {
 	return rgb
 }
 
+// Shown is the part of an image of bounds r (origin-based) that the
+// prepared image shows, in r's pixels: all of it for the whole-image
+// fits, the crop's square scaled back for FitCrop (clipped to the image).
+func (c Config) Shown(r image.Rectangle) image.Rectangle {
+	w, h := r.Dx(), r.Dy()
+	if c.Fit != FitCrop || c.Crop == 0 {
+		return image.Rect(0, 0, w, h)
+	}
+	rw, rh := c.resized(w, h)
+	top := math.RoundToEven(float64(rh-c.Crop) / 2)
+	left := math.RoundToEven(float64(rw-c.Crop) / 2)
+	sx, sy := float64(w)/float64(rw), float64(h)/float64(rh)
+	box := image.Rect(int(math.Round(left*sx)), int(math.Round(top*sy)),
+		int(math.Round((left+float64(c.Crop))*sx)), int(math.Round((top+float64(c.Crop))*sy)))
+	return box.Intersect(image.Rect(0, 0, w, h))
+}
+
 // resized is a w x h image's size once its short side is Resize (FitCrop).
 func (c Config) resized(w, h int) (int, int) {
 	if c.Resize == 0 {
@@ -330,6 +347,10 @@ func (c Config) Normalize(rgb *image.RGBA) []float32 {
 	}
 	return out
 }
+
+// RGB is any image as opaque 8-bit RGB at the origin, unresized: what
+// Prepare starts from.
+func RGB(img image.Image) *image.RGBA { return toRGB(img) }
 
 // toRGB copies any image into an opaque 8-bit RGBA image at the origin.
 func toRGB(img image.Image) *image.RGBA {

@@ -18,6 +18,7 @@ import (
 	"github.com/tessera/tessera/core/metrics"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
+	"github.com/tessera/tessera/core/patchcore/segment"
 )
 
 // evalReport is what eval writes as JSON.
@@ -43,6 +44,9 @@ type evalReport struct {
 	// PixelNote says why pixel AUROC and PRO are absent (0): a category
 	// without ground-truth masks still gets its image figures.
 	PixelNote string `json:"pixel_note,omitempty"`
+	// PixelsOn says which pixels pixel AUROC and PRO were measured on:
+	// "prepared" (what the network saw) or "original" (the whole image).
+	PixelsOn string `json:"pixels_on"`
 	// PerKind, Confusion and Worst are what the report shows a quality
 	// engineer: image AUROC per defect type, the verdicts at the stored
 	// threshold, and the worst cases of each kind.
@@ -90,6 +94,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	pf.register(fs)
 	data := fs.String("data", "", "MVTec-layout category folder")
 	jsonOut := fs.String("json", "", "write the figures as JSON here")
+	pixels := fs.String("pixels", "", "where pixel AUROC and PRO are measured: prepared (the pixels the network saw: the crop under --fit crop, the reference's way) or original (every pixel of the image; outside a crop scores 0); default prepared under crop, original under pad and stretch")
 	reportOut := fs.String("report", "", "write an HTML report with ROC curves and example heatmaps (default: next to --json)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +102,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *data == "" {
 		return errors.New("eval: --data is required")
+	}
+	if *pixels != "" && *pixels != "prepared" && *pixels != "original" {
+		return fmt.Errorf("eval: --pixels %q: want prepared or original", *pixels)
+	}
+	if fit := mf.prep().Fit; *pixels == "prepared" && fit != imageprep.FitCrop {
+		return fmt.Errorf("eval: --pixels prepared: the maps of --fit %s are on the original pixels", fit)
 	}
 	if *reportOut == "" && *jsonOut != "" {
 		*reportOut = trimExt(*jsonOut) + ".html"
@@ -129,13 +140,18 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	fitTime := time.Since(t0)
 	b := in.Bank()
+	onOriginal := *pixels == "original" || b.Prep.Fit != imageprep.FitCrop
+	pixelsOn := "prepared"
+	if onOriginal {
+		pixelsOn = "original"
+	}
 	// Prediction's timings and search work, apart from the fit's.
 	det := in.Detector()
 	before, beforeStats := det.Timings(), det.SearchStats()
 	rep := &evalReport{
 		Category: *data, Model: b.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
-		BankPrecision: cmp.Or(b.Precision, bank.F32),
+		BankPrecision: cmp.Or(b.Precision, bank.F32), PixelsOn: pixelsOn,
 		Fit: timingReport{
 			TotalS: fitTime.Seconds(), BackboneS: fitRep.Timings.Backbone.Seconds(), EmbedS: fitRep.Timings.Embed.Seconds(),
 			CoresetS: fitRep.Timings.Coreset.Seconds(), SearchS: fitRep.Timings.Search.Seconds(),
@@ -156,7 +172,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			rep.Failures = append(rep.Failures, err.Error())
 			continue
 		}
-		mask, err := loadMask(s, b.Prep, img.Bounds())
+		mask, err := loadMask(s, b.Prep, img.Bounds(), onOriginal)
 		if err != nil {
 			rep.Failures = append(rep.Failures, err.Error())
 			continue
@@ -172,7 +188,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		r := rs[0]
 		scores = append(scores, float32(r.Score))
 		labels = append(labels, s.Label)
-		maps = append(maps, r.Map)
+		m := r.Map
+		if onOriginal {
+			m, _, _ = segment.OntoOriginal(b.Prep, r.Map, r.MapW, r.MapH, img.Bounds())
+		}
+		maps = append(maps, m)
 		masks = append(masks, mask)
 		rep.Images = append(rep.Images, evalImage{s.Path, s.Kind, r.Score, r.IsAnomalous})
 		rep.examples = append(rep.examples, example{sample: s, score: r.Score, m: r.Map})
@@ -259,11 +279,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 
 // loadMask puts a ground-truth mask where its image's map lies (the
 // prepared image under crop, the original under the whole-image fits;
-// see imageprep.Config.Canvas) and binarises it at half intensity; good
-// images get an empty mask.
-func loadMask(s dataset.Sample, prep imageprep.Config, img image.Rectangle) (metrics.Mask, error) {
+// see imageprep.Config.Canvas), or on the original's pixels when original
+// is set, and binarises it at half intensity; good images get an empty
+// mask.
+func loadMask(s dataset.Sample, prep imageprep.Config, img image.Rectangle, original bool) (metrics.Mask, error) {
 	canvas := prep.Content(img)
-	if prep.Fit != imageprep.FitCrop {
+	if original {
 		canvas = image.Rectangle{Max: img.Size()}
 	}
 	m := metrics.Mask{W: canvas.Dx(), H: canvas.Dy()}
@@ -279,6 +300,9 @@ func loadMask(s dataset.Sample, prep imageprep.Config, img image.Rectangle) (met
 		return metrics.Mask{}, fmt.Errorf("%s is %v, its image %v", s.Mask, mimg.Bounds().Size(), img.Size())
 	}
 	rgb := prep.Canvas(mimg)
+	if original {
+		rgb = imageprep.RGB(mimg)
+	}
 	if rgb.Rect.Dx() != m.W || rgb.Rect.Dy() != m.H {
 		return metrics.Mask{}, fmt.Errorf("%s prepared to %v, its map is %dx%d", s.Mask, rgb.Rect.Size(), m.W, m.H)
 	}

@@ -139,3 +139,29 @@ func TestCameraFormatCategories(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeImageEval: eval with the whole image padded measures its maps
+// against the masks on the original pixels, and so does the crop with
+// --pixels original (the crop's outside scoring 0); both find the
+// sample's defects where the masks put them.
+func TestWholeImageEval(t *testing.T) {
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--fit", "pad", "--size", "256x256"}, {"--pixels", "original"}} {
+		js := filepath.Join(dir, "e.json")
+		var out, errOut bytes.Buffer
+		a := append([]string{"eval", "-q", "--backend", "cpu", "--weights", weights, "--data", shared.Sample(t), "--json", js}, args...)
+		if err := run(a, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+		b, _ := os.ReadFile(js)
+		var r evalReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%v: image AUROC %.4f, pixel AUROC %.4f, PRO %.4f on %s pixels", args, r.ImageAUROC, r.PixelAUROC, r.PRO, r.PixelsOn)
+		if r.PixelsOn != "original" || r.ImageAUROC < 0.95 || r.PixelAUROC < 0.95 || r.PRO < 0.8 || len(r.Failures) > 0 {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+}

@@ -30,3 +30,26 @@ func ToOriginal(prep imageprep.Config, m []float32, mw, mh int, orig image.Recta
 	}
 	return embed.Upsample(inner, 1, box.Dy(), box.Dx(), h, w), w, h
 }
+
+// OntoOriginal puts a map as a Detector returns it on the original
+// image's pixels under every fit: under FitCrop it is scaled onto the
+// part of the image the crop showed (imageprep.Config.Shown) and the
+// rest, never inspected, scores 0; under the whole-image fits the map is
+// there already and returned as it is. It is for comparing fits on the
+// same pixels (tessera eval --pixels original).
+func OntoOriginal(prep imageprep.Config, m []float32, mw, mh int, orig image.Rectangle) ([]float32, int, int) {
+	if prep.Fit != imageprep.FitCrop {
+		return m, mw, mh
+	}
+	w, h := orig.Dx(), orig.Dy()
+	out := make([]float32, w*h)
+	box := prep.Shown(orig)
+	if box.Empty() {
+		return out, w, h
+	}
+	up := embed.Upsample(m, 1, mh, mw, box.Dy(), box.Dx())
+	for y := 0; y < box.Dy(); y++ {
+		copy(out[(box.Min.Y+y)*w+box.Min.X:], up[y*box.Dx():(y+1)*box.Dx()])
+	}
+	return out, w, h
+}
