@@ -7,6 +7,7 @@ package imageprep
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -36,9 +37,12 @@ type Config struct {
 	// Crop, the reference's), or FitPad or FitStretch, which keep the
 	// whole image at Width x Height.
 	Fit string `json:"fit,omitempty"`
-	// Width and Height are the network's input for FitPad and FitStretch.
+	// Width and Height are the network's input for FitPad, FitStretch
+	// and FitTile (the tile's size).
 	Width  int `json:"width,omitempty"`
 	Height int `json:"height,omitempty"`
+	// Overlap is how many pixels FitTile's neighbouring tiles share.
+	Overlap int `json:"overlap,omitempty"`
 	// Mean and Std normalise each RGB channel after scaling to [0, 1].
 	Mean [3]float32 `json:"mean"`
 	Std  [3]float32 `json:"std"`
@@ -57,6 +61,13 @@ const (
 	// FitStretch scales the whole image to Width x Height, aspect not
 	// kept: nothing is lost, and a long strip is squeezed.
 	FitStretch = "stretch"
+	// FitTile cuts the image, at its own resolution, into Width x Height
+	// tiles that overlap by Overlap pixels and cover it all (the last
+	// tile of a row or column is set against the far edge; an image
+	// smaller than a tile is padded with the mean colour): for large
+	// images where scaling down would erase small defects. A tile is a
+	// network input; an image's score is its tiles' largest.
+	FitTile = "tile"
 )
 
 // maxInputSide bounds Width and Height: a network input of 4096 x 4096
@@ -90,7 +101,10 @@ func (c Config) Validate() error {
 		if c.Width != 0 || c.Height != 0 {
 			return fmt.Errorf("imageprep: a size of %dx%d is for fit %q or %q; crop mode uses resize and crop", c.Width, c.Height, FitPad, FitStretch)
 		}
-	case FitPad, FitStretch:
+	case FitPad, FitStretch, FitTile:
+		if c.Overlap < 0 || c.Overlap > 0 && (c.Fit != FitTile || 2*c.Overlap >= min(c.Width, c.Height)) {
+			return fmt.Errorf("imageprep: overlap %d: want 0 up to half a tile, and only with fit %q", c.Overlap, FitTile)
+		}
 		if c.Width < 1 || c.Height < 1 || c.Width > maxInputSide || c.Height > maxInputSide {
 			return fmt.Errorf("imageprep: fit %q needs a size of 1 to %d a side, not %dx%d", c.Fit, maxInputSide, c.Width, c.Height)
 		}
@@ -98,7 +112,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("imageprep: fit %q keeps the whole image: resize and crop must be 0, not %d and %d", c.Fit, c.Resize, c.Crop)
 		}
 	default:
-		return fmt.Errorf("imageprep: fit %q: want crop, pad or stretch", c.Fit)
+		return fmt.Errorf("imageprep: fit %q: want crop, pad, stretch or tile", c.Fit)
 	}
 	if c.Resize < 0 || c.Crop < 0 {
 		return fmt.Errorf("imageprep: negative size (resize %d, crop %d)", c.Resize, c.Crop)
@@ -202,6 +216,8 @@ func OpenMax(path string, maxPixels int) (image.Image, error) {
 func (c Config) Prepare(img image.Image) *image.RGBA {
 	rgb := toRGB(img)
 	switch c.Fit {
+	case FitTile:
+		return rgb // cut into tiles by Tensors
 	case FitStretch:
 		if rgb.Rect.Dx() != c.Width || rgb.Rect.Dy() != c.Height {
 			rgb = resize(rgb, c.Width, c.Height)
@@ -251,6 +267,9 @@ func (c Config) resized(w, h int) (int, int) {
 // Content is where the image lies in the prepared one: the whole of it
 // but for FitPad's padding, and for FitCrop the crop itself.
 func (c Config) Content(r image.Rectangle) image.Rectangle {
+	if c.Fit == FitTile {
+		return image.Rectangle{Max: r.Size()}
+	}
 	if c.Fit != FitPad {
 		h, w := c.InputSize()
 		if h == 0 {
@@ -277,15 +296,7 @@ func (c Config) pad(rgb *image.RGBA) *image.RGBA {
 	if box.Dx() != rgb.Rect.Dx() || box.Dy() != rgb.Rect.Dy() {
 		rgb = resize(rgb, box.Dx(), box.Dy())
 	}
-	out := image.NewRGBA(image.Rect(0, 0, c.Width, c.Height))
-	var fill [4]uint8
-	for ch := 0; ch < 3; ch++ {
-		fill[ch] = uint8(math.Round(float64(c.Mean[ch]) * 255))
-	}
-	fill[3] = 255
-	for i := 0; i < len(out.Pix); i += 4 {
-		copy(out.Pix[i:i+4], fill[:])
-	}
+	out := c.fill()
 	for y := 0; y < box.Dy(); y++ {
 		copy(out.Pix[(box.Min.Y+y)*out.Stride+4*box.Min.X:], rgb.Pix[y*rgb.Stride:y*rgb.Stride+4*box.Dx()])
 	}
@@ -303,8 +314,86 @@ func (c Config) Canvas(img image.Image) *image.RGBA {
 	return toRGB(img)
 }
 
+// Tiles are FitTile's tiles of an image of bounds r (origin-based), row
+// by row; under the other fits, the one rectangle of the whole image.
+func (c Config) Tiles(r image.Rectangle) []image.Rectangle {
+	if c.Fit != FitTile {
+		return []image.Rectangle{{Max: r.Size()}}
+	}
+	starts := func(size, tile int) []int {
+		if size <= tile {
+			return []int{0}
+		}
+		var out []int
+		step := tile - c.Overlap
+		for at := 0; ; at += step {
+			if at+tile >= size {
+				return append(out, size-tile)
+			}
+			out = append(out, at)
+		}
+	}
+	var out []image.Rectangle
+	for _, y := range starts(r.Dy(), c.Height) {
+		for _, x := range starts(r.Dx(), c.Width) {
+			out = append(out, image.Rect(x, y, x+c.Width, y+c.Height).Intersect(image.Rectangle{Max: r.Size()}))
+		}
+	}
+	return out
+}
+
+// Tensors prepares an image as the network's inputs: one tensor, or
+// under FitTile one per tile (Tiles), each 3 x H x W normalised floats.
+func (c Config) Tensors(img image.Image) ([][]float32, []image.Rectangle, error) {
+	if c.Fit != FitTile {
+		t, err := c.Tensor(img)
+		return [][]float32{t}, c.Tiles(img.Bounds()), err
+	}
+	if err := c.Check(img.Bounds()); err != nil {
+		return nil, nil, err
+	}
+	rgb := toRGB(img)
+	tiles := c.Tiles(img.Bounds())
+	if len(tiles) > maxTiles {
+		return nil, nil, fmt.Errorf("imageprep: a %dx%d image is %d tiles of %dx%d, over the limit of %d", img.Bounds().Dx(), img.Bounds().Dy(), len(tiles), c.Width, c.Height, maxTiles)
+	}
+	out := make([][]float32, len(tiles))
+	for i, t := range tiles {
+		tile := rgb.SubImage(t).(*image.RGBA)
+		if t.Dx() != c.Width || t.Dy() != c.Height {
+			// Smaller than a tile: padded, top left, with the mean colour.
+			p := c.fill()
+			draw.Draw(p, image.Rectangle{Max: t.Size()}, tile, t.Min, draw.Src)
+			tile = p
+		}
+		out[i] = c.Normalize(toRGB(tile))
+	}
+	return out, tiles, nil
+}
+
+// maxTiles bounds the tiles of one image (a 64-megapixel image is 1,337
+// tiles of 224x224).
+const maxTiles = 4096
+
+// fill is a Width x Height image of the mean colour (0 once normalised).
+func (c Config) fill() *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, c.Width, c.Height))
+	var px [4]uint8
+	for ch := 0; ch < 3; ch++ {
+		px[ch] = uint8(math.Round(float64(c.Mean[ch]) * 255))
+	}
+	px[3] = 255
+	for i := 0; i < len(out.Pix); i += 4 {
+		copy(out.Pix[i:i+4], px[:])
+	}
+	return out
+}
+
 // Tensor prepares an image and returns it as 3 x H x W normalised floats.
 func (c Config) Tensor(img image.Image) ([]float32, error) {
+	if c.Fit == FitTile {
+		return nil, errors.New("imageprep: a tiled image is several tensors (Tensors)")
+	}
 	if err := c.Check(img.Bounds()); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package imageprep
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"image/color"
 	"io"
 	"math"
@@ -301,11 +302,46 @@ func TestWholeImageFits(t *testing.T) {
 		{Config{Fit: FitPad, Width: 0, Height: 10, Std: [3]float32{1, 1, 1}}, "needs a size"},
 		{Config{Fit: FitPad, Width: 5000, Height: 10, Std: [3]float32{1, 1, 1}}, "needs a size"},
 		{Config{Fit: FitStretch, Width: 10, Height: 10, Resize: 256, Std: [3]float32{1, 1, 1}}, "resize and crop must be 0"},
-		{Config{Fit: "zoom", Std: [3]float32{1, 1, 1}}, "want crop, pad or stretch"},
+		{Config{Fit: "zoom", Std: [3]float32{1, 1, 1}}, "want crop, pad, stretch or tile"},
 		{Config{Resize: 256, Crop: 224, Width: 10, Std: [3]float32{1, 1, 1}}, "is for fit"},
 	} {
 		if err := c.cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// TestTiles: tiles overlap as asked, the last of a row or column is set
+// against the far edge, they cover the whole image, and an image smaller
+// than a tile is one padded tile.
+func TestTiles(t *testing.T) {
+	c := ImageNet()
+	c.Fit, c.Resize, c.Crop, c.Width, c.Height, c.Overlap = FitTile, 0, 0, 224, 224, 32
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tiles := c.Tiles(image.Rect(0, 0, 512, 300))
+	want := []image.Rectangle{
+		image.Rect(0, 0, 224, 224), image.Rect(192, 0, 416, 224), image.Rect(288, 0, 512, 224),
+		image.Rect(0, 76, 224, 300), image.Rect(192, 76, 416, 300), image.Rect(288, 76, 512, 300),
+	}
+	if fmt.Sprint(tiles) != fmt.Sprint(want) {
+		t.Errorf("tiles %v, want %v", tiles, want)
+	}
+	img := image.NewGray(image.Rect(0, 0, 100, 500))
+	ts, rects, err := c.Tensors(img)
+	if err != nil || len(ts) != 3 || len(ts[0]) != 3*224*224 || rects[0] != image.Rect(0, 0, 100, 224) {
+		t.Fatalf("a narrow image: %d tiles %v, %v", len(ts), rects, err)
+	}
+	// The padding right of the 100 columns is the mean colour: 0 once normalised.
+	if v := ts[0][150]; math.Abs(float64(v)) > 0.01 {
+		t.Errorf("padding normalises to %g, want about 0", v)
+	}
+	if _, err := c.Tensor(img); err == nil {
+		t.Error("Tensor of a tiled fit: no error")
+	}
+	c.Overlap = 112
+	if err := c.Validate(); err == nil {
+		t.Error("overlap of half a tile accepted")
 	}
 }

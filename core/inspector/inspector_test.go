@@ -216,3 +216,53 @@ func TestWholeImageFit(t *testing.T) {
 		}
 	}
 }
+
+// TestTiledFit: a bank of 224x224 tiles cut from the sample's 512x512
+// images (9 an image, overlapping by 32) scores the defects above the
+// good images, its maps stitched on the original pixels, and loads into a
+// default-opened inspector with the same scores.
+func TestTiledFit(t *testing.T) {
+	train, imgs := sample(t)
+	modelPath := shared.Weights(t, "mobilenetv2-layer3.onnx")
+	prep := imageprep.ImageNet()
+	prep.Fit, prep.Resize, prep.Crop, prep.Width, prep.Height, prep.Overlap = imageprep.FitTile, 0, 0, 224, 224, 32
+	fitter, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu", Prep: prep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fitter.Fit(train[:6], patchcore.Default(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if b := fitter.Bank(); b.TrainImages != 5*9 {
+		t.Errorf("bank of %d tiles, want 45 (5 images of 9)", b.TrainImages)
+	}
+	want := scores(t, fitter, imgs, true)
+	data, err := fitter.EncodeBank()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.DecodeBank(data); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := in.Predict(imgs, inspector.PredictOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		if p.Score != want[i] || p.MapW != 512 || p.MapH != 512 || len(p.PatchScores) != 9*p.GridH*p.GridW {
+			t.Errorf("image %d: score %g (fitted %g), map %dx%d, %d patch scores", i, p.Score, want[i], p.MapW, p.MapH, len(p.PatchScores))
+		}
+		top := float32(0)
+		for _, v := range p.Map {
+			top = max(top, v)
+		}
+		// The blur lowers the peak below the largest patch score.
+		if float64(top) > p.Score*(1+1e-6) || float64(top) < 0.5*p.Score {
+			t.Errorf("image %d: the stitched map peaks at %g, the score is %g", i, top, p.Score)
+		}
+	}
+}

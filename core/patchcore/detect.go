@@ -107,6 +107,16 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 	var out []*Result
 	b := d.bank
 	batch := d.batch
+	if b.Prep.Fit == imageprep.FitTile {
+		for i, img := range imgs {
+			r, err := d.predictTiled(img)
+			if err != nil {
+				return nil, fmt.Errorf("patchcore: image %d: %w", i+1, err)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
 	for i := 0; i < len(imgs); i += batch {
 		// Images are prepared side by side: resizing is one core's work.
 		chunk := imgs[i:min(i+batch, len(imgs))]
@@ -129,7 +139,7 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if b.Prep.Fit != imageprep.FitCrop {
+		if b.Prep.Fit == imageprep.FitPad || b.Prep.Fit == imageprep.FitStretch {
 			// A whole image's map goes back onto its own pixels.
 			parallel.For(runtime.GOMAXPROCS(0), len(rs), 1, func(_, j int) {
 				r := rs[j]
@@ -139,6 +149,49 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 		out = append(out, rs...)
 	}
 	return out, nil
+}
+
+// predictTiled scores one image tile by tile, batch tiles a pass, and
+// stitches the tiles' maps onto the image's pixels, where tiles overlap
+// the larger value: the image's score is its largest tile's, its patch
+// scores all tiles' in turn.
+func (d *Detector) predictTiled(img image.Image) (*Result, error) {
+	b := d.bank
+	tensors, tiles, err := b.Prep.Tensors(img)
+	if err != nil {
+		return nil, err
+	}
+	size := img.Bounds().Size()
+	r := &Result{Threshold: b.Threshold, GridH: b.GridH, GridW: b.GridW, MapW: size.X, MapH: size.Y, Map: make([]float32, size.X*size.Y)}
+	for i := 0; i < len(tensors); i += d.batch {
+		ps, h, w, err := d.x.patches(tensors[i:min(i+d.batch, len(tensors))], b.Embed, &d.timings)
+		if err != nil {
+			return nil, err
+		}
+		if h != b.GridH || w != b.GridW {
+			return nil, fmt.Errorf("patch grid %dx%d, the bank's is %dx%d", h, w, b.GridH, b.GridW)
+		}
+		rs, err := d.score(ps, true)
+		if err != nil {
+			return nil, err
+		}
+		for j, tr := range rs {
+			t := tiles[i+j]
+			r.Score = max(r.Score, tr.Score)
+			r.PatchScores = append(r.PatchScores, tr.PatchScores...)
+			// A tile's map is Width x Height; a tile cut short by a small
+			// image keeps its top-left part.
+			for y := 0; y < t.Dy(); y++ {
+				row := r.Map[(t.Min.Y+y)*size.X+t.Min.X : (t.Min.Y+y)*size.X+t.Max.X]
+				src := tr.Map[y*tr.MapW : y*tr.MapW+t.Dx()]
+				for x := range row {
+					row[x] = max(row[x], src[x])
+				}
+			}
+		}
+	}
+	r.IsAnomalous = b.Threshold > 0 && r.Score > b.Threshold
+	return r, nil
 }
 
 // nearest returns each patch's k smallest distances to the bank: with the

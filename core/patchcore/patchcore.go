@@ -169,16 +169,16 @@ func (x *Extractor) patches(batch [][]float32, cfg embed.Config, t *Timings) ([]
 }
 
 // PatchVectors prepares images as the extractor does and returns each
-// one's patch vectors ((h*w) x cfg.TargetDim, row-major) and the patch
+// network input's (an image, or each of its tiles in turn) patch vectors ((h*w) x cfg.TargetDim, row-major) and the patch
 // grid: what the bank is made of and what is searched in it.
 func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config) ([][]float32, int, int, error) {
-	batch := make([][]float32, len(imgs))
-	for i, img := range imgs {
-		t, err := x.Prep.Tensor(img)
+	var batch [][]float32
+	for _, img := range imgs {
+		ts, _, err := x.Prep.Tensors(img)
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		batch[i] = t
+		batch = append(batch, ts...)
 	}
 	var t Timings
 	return x.patches(batch, cfg, &t)
@@ -262,7 +262,8 @@ func Fit(x *Extractor, images []Image, cfg Config, progress Progress) (_ *bank.B
 }
 
 // Features are the patch vectors of training images, in image order: what
-// a bank's coreset is chosen from.
+// a bank's coreset is chosen from. Under imageprep.FitTile each tile is
+// an image here.
 type Features struct {
 	Vectors      []float32 // one row of Embed.TargetDim values per patch
 	Images       int       // images embedded; those that failed to load are not counted
@@ -275,11 +276,16 @@ type Features struct {
 func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (_ *Features, err error) {
 	defer func() { panics.Error(recover(), "patchcore: embed", &err) }()
 	f := &Features{}
-	err = x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int) {
+	err = x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int, owners []int) {
 		// Room for every image at once: growing by appends would need up
 		// to twice the features' memory, which wasm never gives back.
+		// (Tiles: as many a image as the first image has.)
 		if f.Vectors == nil && len(ps) > 0 {
-			f.Vectors = make([]float32, 0, len(images)*len(ps[0]))
+			tiles := 1
+			for tiles < len(owners) && owners[tiles] == owners[0] {
+				tiles++
+			}
+			f.Vectors = make([]float32, 0, len(images)*tiles*len(ps[0]))
 		}
 		for _, p := range ps {
 			f.Vectors = append(f.Vectors, p...)
@@ -362,14 +368,20 @@ func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[
 	defer func() { panics.Error(recover(), "patchcore: threshold scoring", &err) }()
 	var scores []float64
 	var scoreErr error
-	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int) {
+	last := -1 // the image the last score is of: its tiles' largest is its score
+	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int, owners []int) {
 		rs, err := d.score(ps, false)
 		if err != nil {
 			scoreErr = err
 			return
 		}
-		for _, r := range rs {
+		for i, r := range rs {
+			if owners[i] == last {
+				scores[len(scores)-1] = max(scores[len(scores)-1], r.Score)
+				continue
+			}
 			scores = append(scores, r.Score)
+			last = owners[i]
 		}
 	}, progress)
 	if err == nil {
@@ -396,11 +408,14 @@ func SetThreshold(b *bank.Bank, scores []float64, cfg Config) error {
 	return nil
 }
 
-// eachBatch loads, prepares and embeds images in batches, recording
-// images that fail to load and carrying on with the rest.
-func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]Failure, use func([][]float32, int, int), done func(int)) error {
+// eachBatch loads, prepares and embeds images in batches of network
+// inputs (an image's tiles under imageprep.FitTile are several), recording
+// images that fail to load and carrying on with the rest. use is told
+// each input's image (its index in images).
+func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]Failure, use func(ps [][]float32, h, w int, owners []int), done func(int)) error {
 	batch := max(cfg.Batch, 1)
 	var pending [][]float32
+	var owners []int
 	count := 0
 	flush := func() error {
 		if len(pending) == 0 {
@@ -410,8 +425,8 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 		if err != nil {
 			return err
 		}
-		use(ps, h, w)
-		pending = pending[:0]
+		use(ps, h, w, owners)
+		pending, owners = pending[:0], owners[:0]
 		return nil
 	}
 	for start := 0; start < len(images); start += batch {
@@ -424,10 +439,13 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 				done(count)
 				continue
 			}
-			pending = append(pending, tensors[i])
-			if len(pending) == batch {
-				if err := flush(); err != nil {
-					return err
+			for _, tn := range tensors[i] {
+				pending = append(pending, tn)
+				owners = append(owners, start+i)
+				if len(pending) == batch {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 			done(count)
@@ -438,12 +456,12 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 
 // prepare loads and prepares images side by side, one goroutine per core:
 // decoding and resizing took a sixth of a native fit on one.
-func (x *Extractor) prepare(images []Image) ([][]float32, []error) {
-	tensors, errs := make([][]float32, len(images)), make([]error, len(images))
+func (x *Extractor) prepare(images []Image) ([][][]float32, []error) {
+	tensors, errs := make([][][]float32, len(images)), make([]error, len(images))
 	parallel.For(runtime.GOMAXPROCS(0), len(images), 1, func(_, i int) {
 		img, err := images[i].Load()
 		if err == nil {
-			tensors[i], err = x.Prep.Tensor(img)
+			tensors[i], _, err = x.Prep.Tensors(img)
 		}
 		errs[i] = err
 	})

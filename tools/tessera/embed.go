@@ -22,6 +22,7 @@ type modelFlags struct {
 	backend                   string
 	resize, crop              int
 	fit, size                 string
+	overlap                   int
 	log                       io.Writer // where the chosen backend is reported
 	// maxPixels is the largest image read (--max-pixels).
 	maxPixels int
@@ -36,7 +37,8 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (WebGPU on a GPU, else CPU), webgpu, or cpu")
 	fs.IntVar(&m.resize, "resize", 256, "resize the short side of images to this many pixels")
 	fs.IntVar(&m.crop, "crop", 224, "center-crop images to this square size (the model's input size)")
-	fs.StringVar(&m.fit, "fit", "crop", "how images meet the model's input: crop (short side to --resize, centre --crop square: the reference's), pad (the whole image, aspect kept, padded to --size), or stretch (the whole image scaled to --size)")
+	fs.StringVar(&m.fit, "fit", "crop", "how images meet the model's input: crop (short side to --resize, centre --crop square: the reference's), pad (the whole image, aspect kept, padded to --size), stretch (the whole image scaled to --size), or tile (the image at its own resolution cut into --size tiles, --overlap pixels apart)")
+	fs.IntVar(&m.overlap, "overlap", 0, "pixels neighbouring tiles share, with --fit tile")
 	fs.StringVar(&m.size, "size", "", "the model's input as WIDTHxHEIGHT for --fit pad or stretch (default: --crop square)")
 }
 
@@ -69,6 +71,7 @@ func (m *modelFlags) prep() imageprep.Config {
 		c.Fit, c.Resize, c.Crop = m.fit, 0, 0
 		c.Width, c.Height = m.crop, m.crop
 	}
+	c.Overlap = m.overlap
 	if m.size != "" {
 		// A malformed size leaves 0 x 0, and a size under crop is refused:
 		// Validate names either.

@@ -236,6 +236,8 @@ func prepText(p imageprep.Config) string {
 		return fmt.Sprintf("whole image, aspect kept, padded to %dx%d; maps on the original pixels", p.Width, p.Height)
 	case imageprep.FitStretch:
 		return fmt.Sprintf("whole image stretched to %dx%d; maps on the original pixels", p.Width, p.Height)
+	case imageprep.FitTile:
+		return fmt.Sprintf("tiles of %dx%d at the image's own resolution, overlapping by %d; maps stitched on the original pixels", p.Width, p.Height, p.Overlap)
 	}
 	return fmt.Sprintf("short side to %d, centre crop %d (the reference's); maps on the crop", p.Resize, p.Crop)
 }

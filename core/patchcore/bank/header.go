@@ -35,13 +35,14 @@ type fileHeader struct {
 }
 
 type filePrep struct {
-	Resize int        `json:"resize"`
-	Crop   int        `json:"crop"`
-	Fit    string     `json:"fit,omitempty"`    // version 3
-	Width  int        `json:"width,omitempty"`  // version 3
-	Height int        `json:"height,omitempty"` // version 3
-	Mean   [3]float32 `json:"mean"`
-	Std    [3]float32 `json:"std"`
+	Resize  int        `json:"resize"`
+	Crop    int        `json:"crop"`
+	Fit     string     `json:"fit,omitempty"`     // version 3
+	Width   int        `json:"width,omitempty"`   // version 3
+	Height  int        `json:"height,omitempty"`  // version 3
+	Overlap int        `json:"overlap,omitempty"` // version 3
+	Mean    [3]float32 `json:"mean"`
+	Std     [3]float32 `json:"std"`
 }
 
 type fileEmbed struct {
@@ -60,7 +61,7 @@ type fileCoreset struct {
 func toFile(h *Header) fileHeader {
 	return fileHeader{
 		ModelSHA256: h.ModelSHA256, ModelName: h.ModelName, Layers: h.Layers, LayerShapes: h.LayerShapes,
-		Prep:    filePrep{Resize: h.Prep.Resize, Crop: h.Prep.Crop, Fit: h.Prep.Fit, Width: h.Prep.Width, Height: h.Prep.Height, Mean: h.Prep.Mean, Std: h.Prep.Std},
+		Prep:    filePrep{Resize: h.Prep.Resize, Crop: h.Prep.Crop, Fit: h.Prep.Fit, Width: h.Prep.Width, Height: h.Prep.Height, Overlap: h.Prep.Overlap, Mean: h.Prep.Mean, Std: h.Prep.Std},
 		Embed:   fileEmbed{PatchSize: h.Embed.PatchSize, PretrainDim: h.Embed.PretrainDim, TargetDim: h.Embed.TargetDim},
 		Coreset: fileCoreset{Fraction: h.Coreset.Fraction, ProjectTo: h.Coreset.ProjectTo, Starts: h.Coreset.Starts, Seed: h.Coreset.Seed},
 		GridH:   h.GridH, GridW: h.GridW, K: h.K, Sigma: h.Sigma, Threshold: h.Threshold,
@@ -73,7 +74,7 @@ func toFile(h *Header) fileHeader {
 func (f *fileHeader) header() Header {
 	return Header{
 		ModelSHA256: f.ModelSHA256, ModelName: f.ModelName, Layers: f.Layers, LayerShapes: f.LayerShapes,
-		Prep:    imageprep.Config{Resize: f.Prep.Resize, Crop: f.Prep.Crop, Fit: f.Prep.Fit, Width: f.Prep.Width, Height: f.Prep.Height, Mean: f.Prep.Mean, Std: f.Prep.Std},
+		Prep:    imageprep.Config{Resize: f.Prep.Resize, Crop: f.Prep.Crop, Fit: f.Prep.Fit, Width: f.Prep.Width, Height: f.Prep.Height, Overlap: f.Prep.Overlap, Mean: f.Prep.Mean, Std: f.Prep.Std},
 		Embed:   embed.Config{PatchSize: f.Embed.PatchSize, PretrainDim: f.Embed.PretrainDim, TargetDim: f.Embed.TargetDim},
 		Coreset: coreset.Config{Fraction: f.Coreset.Fraction, ProjectTo: f.Coreset.ProjectTo, Starts: f.Coreset.Starts, Seed: f.Coreset.Seed},
 		GridH:   f.GridH, GridW: f.GridW, K: f.K, Sigma: f.Sigma, Threshold: f.Threshold,
