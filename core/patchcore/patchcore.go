@@ -276,16 +276,12 @@ type Features struct {
 func (x *Extractor) Embed(images []Image, cfg Config, t *Timings, fails *[]Failure, progress func(done int)) (_ *Features, err error) {
 	defer func() { panics.Error(recover(), "patchcore: embed", &err) }()
 	f := &Features{}
-	err = x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int, owners []int) {
+	err = x.eachBatch(images, cfg, t, fails, func(ps [][]float32, h, w int, _, inputs []int) {
 		// Room for every image at once: growing by appends would need up
 		// to twice the features' memory, which wasm never gives back.
-		// (Tiles: as many a image as the first image has.)
+		// (Tiles: as many an image as the first image has.)
 		if f.Vectors == nil && len(ps) > 0 {
-			tiles := 1
-			for tiles < len(owners) && owners[tiles] == owners[0] {
-				tiles++
-			}
-			f.Vectors = make([]float32, 0, len(images)*tiles*len(ps[0]))
+			f.Vectors = make([]float32, 0, len(images)*inputs[0]*len(ps[0]))
 		}
 		for _, p := range ps {
 			f.Vectors = append(f.Vectors, p...)
@@ -369,7 +365,7 @@ func (d *Detector) ScoreHeldOut(images []Image, cfg Config, t *Timings, fails *[
 	var scores []float64
 	var scoreErr error
 	last := -1 // the image the last score is of: its tiles' largest is its score
-	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int, owners []int) {
+	err = d.x.eachBatch(images, cfg, t, fails, func(ps [][]float32, _, _ int, owners, _ []int) {
 		rs, err := d.score(ps, false)
 		if err != nil {
 			scoreErr = err
@@ -411,11 +407,12 @@ func SetThreshold(b *bank.Bank, scores []float64, cfg Config) error {
 // eachBatch loads, prepares and embeds images in batches of network
 // inputs (an image's tiles under imageprep.FitTile are several), recording
 // images that fail to load and carrying on with the rest. use is told
-// each input's image (its index in images).
-func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]Failure, use func(ps [][]float32, h, w int, owners []int), done func(int)) error {
+// each input's image (its index in images) and how many inputs that
+// image has.
+func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]Failure, use func(ps [][]float32, h, w int, owners, inputs []int), done func(int)) error {
 	batch := max(cfg.Batch, 1)
 	var pending [][]float32
-	var owners []int
+	var owners, inputs []int
 	count := 0
 	flush := func() error {
 		if len(pending) == 0 {
@@ -425,8 +422,8 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 		if err != nil {
 			return err
 		}
-		use(ps, h, w, owners)
-		pending, owners = pending[:0], owners[:0]
+		use(ps, h, w, owners, inputs)
+		pending, owners, inputs = pending[:0], owners[:0], inputs[:0]
 		return nil
 	}
 	for start := 0; start < len(images); start += batch {
@@ -442,6 +439,7 @@ func (x *Extractor) eachBatch(images []Image, cfg Config, t *Timings, fails *[]F
 			for _, tn := range tensors[i] {
 				pending = append(pending, tn)
 				owners = append(owners, start+i)
+				inputs = append(inputs, len(tensors[i]))
 				if len(pending) == batch {
 					if err := flush(); err != nil {
 						return err
