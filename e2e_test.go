@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"image"
 	"math"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/bmp"
 
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
@@ -353,7 +356,8 @@ func compareNative(t *testing.T, bankPath, model string, images []string, browse
 // TestBrowserLoadsCLIBank: a bank made by the CLI with non-default layers,
 // resize and crop, stored at half precision, loads in the browser's engine, which loads the model
 // again for those layers and that input size, and scores as the CLI does
-// (1e-5 relative).
+// (1e-5 relative); so does a bank of whole images padded into 256x192,
+// scoring BMP files.
 func TestBrowserLoadsCLIBank(t *testing.T) {
 	needBrowser(t)
 	_, err := os.Stat(filepath.Join("site", "tessera.wasm"))
@@ -364,28 +368,59 @@ func TestBrowserLoadsCLIBank(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", cli, "./tools/tessera").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	bankPath := filepath.Join(dir, "cli.tbank")
-	if out, err := exec.Command(cli, "fit", "-q", "--weights", weights, "--layers", "layer3", "--resize", "240", "--crop", "192", "--bank-precision", "f16",
-		"--data", shared.Sample(t), "--out", bankPath).CombinedOutput(); err != nil {
-		t.Fatalf("fit: %v\n%s", err, out)
-	}
 	_, _, test := sampleLists(t, dir, 6)
-	var images []string
-	for _, s := range test {
-		images = append(images, s.Path)
-	}
-	out, err := exec.Command(cli, append([]string{"predict", "--weights", weights, "--bank", bankPath}, images...)...).Output()
-	if err != nil {
-		t.Fatalf("predict: %v\n%s", err, out)
-	}
-	var preds []struct{ Score float64 }
-	if err := json.Unmarshal(out, &preds); err != nil || len(preds) != len(images) {
-		t.Fatalf("predict printed %s (%v)", out, err)
-	}
-	scores := make([]float32, len(preds))
-	for i, p := range preds {
-		scores[i] = float32(p.Score)
-	}
 	url := serveHTTP(t, newServer("site", weights))
-	compareAPI(t, url, bankPath, "cpu", "auto", 1e-5, images, scores)
+	// Non-default layers, resize, crop and precision; then the whole
+	// image padded into a non-square input, the images sent as BMP files.
+	for i, flags := range [][]string{
+		{"--layers", "layer3", "--resize", "240", "--crop", "192", "--bank-precision", "f16"},
+		{"--fit", "pad", "--size", "256x192"},
+	} {
+		bankPath := filepath.Join(dir, fmt.Sprintf("cli%d.tbank", i))
+		fit := append([]string{"fit", "-q", "--weights", weights, "--data", shared.Sample(t), "--out", bankPath}, flags...)
+		if out, err := exec.Command(cli, fit...).CombinedOutput(); err != nil {
+			t.Fatalf("fit %v: %v\n%s", flags, err, out)
+		}
+		var images []string
+		for j, s := range test {
+			p := s.Path
+			if i == 1 {
+				p = filepath.Join(dir, fmt.Sprintf("test%d.bmp", j))
+				writeBMP(t, s.Path, p)
+			}
+			images = append(images, p)
+		}
+		out, err := exec.Command(cli, append([]string{"predict", "--weights", weights, "--bank", bankPath}, images...)...).Output()
+		if err != nil {
+			t.Fatalf("predict: %v\n%s", err, out)
+		}
+		var preds []struct{ Score float64 }
+		if err := json.Unmarshal(out, &preds); err != nil || len(preds) != len(images) {
+			t.Fatalf("predict printed %s (%v)", out, err)
+		}
+		scores := make([]float32, len(preds))
+		for j, p := range preds {
+			scores[j] = float32(p.Score)
+		}
+		compareAPI(t, url, bankPath, "cpu", "auto", 1e-5, images, scores)
+	}
+}
+
+// writeBMP writes the image at src as a BMP file at dst.
+func writeBMP(t *testing.T, src, dst string) {
+	t.Helper()
+	img, err := imageprep.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bmp.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
