@@ -13,6 +13,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -72,27 +73,13 @@ func Defaults() Config {
 
 func (c Config) withDefaults() Config {
 	d := Defaults()
-	if c.MaxBatch == 0 {
-		c.MaxBatch = d.MaxBatch
-	}
-	if c.MaxWait == 0 {
-		c.MaxWait = d.MaxWait
-	}
-	if c.QueueSize == 0 {
-		c.QueueSize = d.QueueSize
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if c.MaxBankBytes == 0 {
-		c.MaxBankBytes = d.MaxBankBytes
-	}
-	if c.MaxPixels == 0 {
-		c.MaxPixels = d.MaxPixels
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = d.RequestTimeout
-	}
+	c.MaxBatch = cmp.Or(c.MaxBatch, d.MaxBatch)
+	c.MaxWait = cmp.Or(c.MaxWait, d.MaxWait)
+	c.QueueSize = cmp.Or(c.QueueSize, d.QueueSize)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, d.MaxBodyBytes)
+	c.MaxBankBytes = cmp.Or(c.MaxBankBytes, d.MaxBankBytes)
+	c.MaxPixels = cmp.Or(c.MaxPixels, d.MaxPixels)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, d.RequestTimeout)
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}

@@ -189,17 +189,7 @@ func TestWholeImageFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := scores(t, fitter, imgs, true)
-	data, err := fitter.EncodeBank()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.DecodeBank(data); err != nil {
-		t.Fatal(err)
-	}
+	in := reload(t, fitter, modelPath)
 	if got := in.Info().Input; got != [3]int{3, 192, 256} {
 		t.Errorf("input %v after loading, want 3x192x256", got)
 	}
@@ -237,17 +227,7 @@ func TestTiledFit(t *testing.T) {
 		t.Errorf("bank of %d tiles, want 45 (5 images of 9)", b.TrainImages)
 	}
 	want := scores(t, fitter, imgs, true)
-	data, err := fitter.EncodeBank()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.DecodeBank(data); err != nil {
-		t.Fatal(err)
-	}
+	in := reload(t, fitter, modelPath)
 	ps, err := in.Predict(imgs, inspector.PredictOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -265,4 +245,22 @@ func TestTiledFit(t *testing.T) {
 			t.Errorf("image %d: the stitched map peaks at %g, the score is %g", i, top, p.Score)
 		}
 	}
+}
+
+// reload opens the model with the default options and loads the bank
+// fitter holds, from its file's bytes.
+func reload(t *testing.T, fitter *inspector.Inspector, modelPath string) *inspector.Inspector {
+	t.Helper()
+	data, err := fitter.EncodeBank()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inspector.Open(inspector.Model{Path: modelPath}, inspector.Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.DecodeBank(data); err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
