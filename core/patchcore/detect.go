@@ -156,7 +156,20 @@ func (d *Detector) Predict(imgs []image.Image) (_ []*Result, err error) {
 // the larger value: the image's score is its largest tile's, its patch
 // scores all tiles' in turn.
 func (d *Detector) predictTiled(img image.Image) (*Result, error) {
+	return d.ScoreTiles(img, func(int) *Detector { return d })
+}
+
+// ScoreTiles is predictTiled with each tile scored by the detector bank
+// (tile) gives, tiles numbered as imageprep.Config.Tiles lists them: for
+// one bank per tile position, as anomalib's tiled ensemble has (tessera
+// eval --tile-banks position measures it against the one bank). The
+// backbone runs on d's extractor; the threshold is bank(0)'s.
+func (d *Detector) ScoreTiles(img image.Image, bank func(tile int) *Detector) (_ *Result, err error) {
+	defer func() { panics.Error(recover(), "patchcore: predict", &err) }()
 	b := d.bank
+	if b.Prep.Fit != imageprep.FitTile {
+		return nil, fmt.Errorf("patchcore: the bank's images are not tiled (fit %q)", b.Prep.Fit)
+	}
 	tensors, tiles, err := b.Prep.Tensors(img)
 	if err != nil {
 		return nil, err
@@ -171,9 +184,28 @@ func (d *Detector) predictTiled(img image.Image) (*Result, error) {
 		if h != b.GridH || w != b.GridW {
 			return nil, fmt.Errorf("patch grid %dx%d, the bank's is %dx%d", h, w, b.GridH, b.GridW)
 		}
-		rs, err := d.score(ps, true)
-		if err != nil {
-			return nil, err
+		// One search for the batch when one bank scores all its tiles.
+		scorers := make([]*Detector, len(ps))
+		same := true
+		for j := range ps {
+			if scorers[j] = bank(i + j); scorers[j] == nil {
+				return nil, fmt.Errorf("patchcore: no bank for tile %d", i+j)
+			}
+			same = same && scorers[j] == scorers[0]
+		}
+		var rs []*Result
+		if same {
+			if rs, err = scorers[0].score(ps, true); err != nil {
+				return nil, err
+			}
+		} else {
+			for j, p := range ps {
+				one, err := scorers[j].score([][]float32{p}, true)
+				if err != nil {
+					return nil, err
+				}
+				rs = append(rs, one[0])
+			}
 		}
 		for j, tr := range rs {
 			t := tiles[i+j]

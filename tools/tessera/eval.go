@@ -44,6 +44,9 @@ type evalReport struct {
 	// PixelNote says why pixel AUROC and PRO are absent (0): a category
 	// without ground-truth masks still gets its image figures.
 	PixelNote string `json:"pixel_note,omitempty"`
+	// TileBanks is the number of banks, one per tile position, under
+	// --tile-banks position (0: one bank).
+	TileBanks int `json:"tile_banks,omitempty"`
 	// PixelsOn says which pixels pixel AUROC and PRO were measured on:
 	// "prepared" (what the network saw) or "original" (the whole image).
 	PixelsOn string `json:"pixels_on"`
@@ -94,6 +97,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	pf.register(fs)
 	data := fs.String("data", "", "MVTec-layout category folder")
 	jsonOut := fs.String("json", "", "write the figures as JSON here")
+	tileBanks := fs.String("tile-banks", "one", "with --fit tile: one bank of all tiles (what fit saves), or position: one bank per tile position (anomalib's tiled ensemble), built here only to measure it")
 	pixels := fs.String("pixels", "", "where pixel AUROC and PRO are measured: prepared (the pixels the network saw: the crop under --fit crop, the reference's way) or original (every pixel of the image; outside a crop scores 0); default prepared under crop, original under pad and stretch")
 	reportOut := fs.String("report", "", "write an HTML report with ROC curves and example heatmaps (default: next to --json)")
 	quiet := fs.Bool("q", false, "no progress output")
@@ -108,6 +112,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if fit := mf.prep().Fit; *pixels == "prepared" && fit != imageprep.FitCrop {
 		return fmt.Errorf("eval: --pixels prepared: the maps of --fit %s are on the original pixels", fit)
+	}
+	if *tileBanks != "one" && (*tileBanks != "position" || mf.prep().Fit != imageprep.FitTile) {
+		return fmt.Errorf("eval: --tile-banks %q: want one, or position with --fit tile", *tileBanks)
 	}
 	if *reportOut == "" && *jsonOut != "" {
 		*reportOut = trimExt(*jsonOut) + ".html"
@@ -134,12 +141,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		progress = progressPrinter(stderr)
 	}
 	t0 := time.Now()
-	fitRep, err := in.Fit(fileImages(train, mf.pixels()), cfg, progress)
+	var fitRep *patchcore.FitReport
+	var tiles *positionBanks
+	if *tileBanks == "position" {
+		tiles, fitRep, err = fitPositionBanks(in, fileImages(train, mf.pixels()), cfg)
+	} else {
+		fitRep, err = in.Fit(fileImages(train, mf.pixels()), cfg, progress)
+	}
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	fitTime := time.Since(t0)
 	b := in.Bank()
+	if tiles != nil {
+		b = tiles.dets[0].Bank()
+	}
 	onOriginal := *pixels == "original" || b.Prep.Fit != imageprep.FitCrop
 	pixelsOn := "prepared"
 	if onOriginal {
@@ -147,7 +163,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	// Prediction's timings and search work, apart from the fit's.
 	det := in.Detector()
-	before, beforeStats := det.Timings(), det.SearchStats()
+	if tiles != nil {
+		det = tiles.dets[0]
+	}
+	timings := det.Timings
+	if tiles != nil {
+		timings = tiles.timings
+	}
+	before, beforeStats := timings(), det.SearchStats()
 	rep := &evalReport{
 		Category: *data, Model: b.ModelName, Coreset: cfg.Coreset.Fraction, K: b.K,
 		TrainImages: b.TrainImages, TrainPatches: b.TrainPatches, BankSize: b.N, Threshold: b.Threshold,
@@ -156,6 +179,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			TotalS: fitTime.Seconds(), BackboneS: fitRep.Timings.Backbone.Seconds(), EmbedS: fitRep.Timings.Embed.Seconds(),
 			CoresetS: fitRep.Timings.Coreset.Seconds(), SearchS: fitRep.Timings.Search.Seconds(),
 		},
+	}
+	if tiles != nil {
+		rep.BankSize, rep.TrainPatches = tiles.size()
+		rep.TileBanks = len(tiles.dets)
 	}
 	for _, f := range fitRep.Failures {
 		rep.Failures = append(rep.Failures, f.Error())
@@ -178,14 +205,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		t := time.Now()
-		rs, err := in.Predict([]image.Image{img}, inspector.PredictOptions{})
+		var r *patchcore.Result
+		if tiles != nil {
+			r, err = tiles.predict(img)
+		} else {
+			var rs []inspector.Prediction
+			if rs, err = in.Predict([]image.Image{img}, inspector.PredictOptions{}); err == nil {
+				r = rs[0].Result
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("eval: %s: %w", s.Path, err)
 		}
 		d := time.Since(t)
 		predTotal += d
 		lat = append(lat, d.Seconds()*1e3)
-		r := rs[0]
 		scores = append(scores, float32(r.Score))
 		labels = append(labels, s.Label)
 		m := r.Map
@@ -223,7 +257,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		rep.PRO = metrics.Area(rep.proCurve, 0.3) / 0.3
 	}
-	t := det.Timings()
+	t := timings()
 	t.Backbone -= before.Backbone
 	t.Embed -= before.Embed
 	t.Search -= before.Search

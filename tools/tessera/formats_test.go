@@ -165,3 +165,31 @@ func TestWholeImageEval(t *testing.T) {
 		}
 	}
 }
+
+// TestTileBanksEval: on a category of one image size, eval with one bank
+// per tile position makes 9 banks for 512x512 images in 224x224 tiles,
+// and finds the sample's defects as the one bank does.
+func TestTileBanksEval(t *testing.T) {
+	weights := filepath.Dir(shared.Weights(t, "mobilenetv2-layer3.onnx"))
+	dir := t.TempDir()
+	square := imageprep.Config{Fit: imageprep.FitStretch, Width: 512, Height: 512, Std: [3]float32{1, 1, 1}}
+	cat := filepath.Join(dir, "square")
+	convertCategory(t, shared.Sample(t), cat, ".png", 1000, func(w io.Writer, m image.Image) error { return png.Encode(w, square.Prepare(m)) })
+	for _, banks := range []string{"one", "position"} {
+		js := filepath.Join(dir, banks+".json")
+		var out, errOut bytes.Buffer
+		if err := run([]string{"eval", "-q", "--backend", "cpu", "--weights", weights, "--data", cat, "--json", js,
+			"--fit", "tile", "--size", "224x224", "--overlap", "32", "--tile-banks", banks}, &out, &errOut); err != nil {
+			t.Fatalf("%s: %v\n%s", banks, err, errOut.String())
+		}
+		b, _ := os.ReadFile(js)
+		var r evalReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s bank(s): %d banks, %d vectors; image AUROC %.4f, pixel AUROC %.4f, PRO %.4f", banks, r.TileBanks, r.BankSize, r.ImageAUROC, r.PixelAUROC, r.PRO)
+		if wantBanks := map[string]int{"one": 0, "position": 9}[banks]; r.TileBanks != wantBanks || r.ImageAUROC < 0.95 || r.PixelAUROC < 0.9 {
+			t.Errorf("%s: %+v", banks, r)
+		}
+	}
+}

@@ -223,11 +223,33 @@ func (b *Backend) upload(data []float32) *wgpu.Buffer {
 	defer b.catch("uploading")
 	buf := b.buffer(len(data))
 	if buf != nil && len(data) > 0 {
-		if err := b.queue.WriteBuffer(buf, 0, wgpu.ToBytes(data)); err != nil {
+		if err := b.write(buf, wgpu.ToBytes(data)); err != nil {
 			b.failDevice("uploading", err)
 		}
 	}
 	return buf
+}
+
+// write copies data to the start of buf. In the browser the bindings
+// view Go's memory through the wasm memory's ArrayBuffer; when the Go
+// heap grows that memory between taking the buffer and making the view
+// (the call's own arguments can), the buffer is detached and the write
+// throws. It is tried again then, on the grown memory (seen once in the
+// browser tests, TestDeviceLostFallsBack, on 2026-12-01).
+func (b *Backend) write(buf *wgpu.Buffer, data []byte) error {
+	for try := 0; ; try++ {
+		err := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%v", r)
+				}
+			}()
+			return b.queue.WriteBuffer(buf, 0, data)
+		}()
+		if err == nil || try == 2 || !strings.Contains(err.Error(), "detached ArrayBuffer") {
+			return err
+		}
+	}
 }
 
 func (b *Backend) Upload(shape []int, data []float32) compute.Tensor {
