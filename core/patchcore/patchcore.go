@@ -169,9 +169,11 @@ func (x *Extractor) patches(batch [][]float32, cfg embed.Config, t *Timings) ([]
 }
 
 // PatchVectors prepares images as the extractor does and returns each
-// network input's (an image, or each of its tiles in turn) patch vectors ((h*w) x cfg.TargetDim, row-major) and the patch
-// grid: what the bank is made of and what is searched in it.
-func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config) ([][]float32, int, int, error) {
+// network input's (an image, or each of its tiles in turn) patch vectors
+// ((h*w) x cfg.TargetDim, row-major) and the patch grid: what the bank is
+// made of and what is searched in it. The backbone's and the embedding's
+// time is added to t when t is not nil.
+func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config, t *Timings) ([][]float32, int, int, error) {
 	var batch [][]float32
 	for _, img := range imgs {
 		ts, _, err := x.Prep.Tensors(img)
@@ -180,8 +182,10 @@ func (x *Extractor) PatchVectors(imgs []image.Image, cfg embed.Config) ([][]floa
 		}
 		batch = append(batch, ts...)
 	}
-	var t Timings
-	return x.patches(batch, cfg, &t)
+	if t == nil {
+		t = &Timings{}
+	}
+	return x.patches(batch, cfg, t)
 }
 
 // FitReport says what Fit did besides building the bank.

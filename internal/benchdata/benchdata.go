@@ -126,7 +126,7 @@ func extract(tb testing.TB, s Set, paths []string) ([]float32, []int) {
 			}
 			imgs = append(imgs, img)
 		}
-		ps, _, _, err := x.PatchVectors(imgs, cfg)
+		ps, _, _, err := x.PatchVectors(imgs, cfg, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}

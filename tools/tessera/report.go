@@ -190,7 +190,7 @@ func writeReport(path string, r *evalReport, prep imageprep.Config) error {
 			}
 			out = append(out, figure{
 				PNG:     base64.StdEncoding.EncodeToString(buf.Bytes()),
-				Caption: fmt.Sprintf("%s %s: score %.3g, %s", e.sample.Kind, baseName(im.Path), im.Score, verdict),
+				Caption: fmt.Sprintf("%s %s: score %.3g, %s", e.sample.Kind, filepath.Base(im.Path), im.Score, verdict),
 			})
 		}
 		return out
@@ -226,8 +226,6 @@ func writeReport(path string, r *evalReport, prep imageprep.Config) error {
 	}
 	return err
 }
-
-func baseName(p string) string { return filepath.Base(p) }
 
 // prepText says how images were prepared, for the report.
 func prepText(p imageprep.Config) string {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"time"
 
 	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/patchcore"
@@ -42,12 +41,10 @@ func fitPositionBanks(in *inspector.Inspector, images []patchcore.Image, cfg pat
 			return nil, rep, fmt.Errorf("tile banks: %s is %v, the others %v: one bank a tile position needs images of one size", images[i].Name, img.Bounds().Size(), size)
 		}
 		size = img.Bounds().Size()
-		t0 := time.Now()
-		ps, h, w, err := x.PatchVectors([]image.Image{img}, cfg.Embed)
+		ps, h, w, err := x.PatchVectors([]image.Image{img}, cfg.Embed, &rep.Timings)
 		if err != nil {
 			return nil, rep, err
 		}
-		rep.Timings.Backbone += time.Since(t0) // backbone and embedding together
 		if perTile == nil {
 			perTile = make([][]float32, len(ps))
 		}
@@ -76,7 +73,9 @@ func fitPositionBanks(in *inspector.Inspector, images []patchcore.Image, cfg pat
 		}
 		pb.dets = append(pb.dets, d)
 	}
-	t0 := time.Now()
+	// The held-out scoring's stages, counted as the one bank's fit counts
+	// them: backbone and embedding, and the search apart.
+	before := pb.timings()
 	var scores []float64
 	for _, i := range holdIdx {
 		img, err := images[i].Load()
@@ -90,7 +89,10 @@ func fitPositionBanks(in *inspector.Inspector, images []patchcore.Image, cfg pat
 		}
 		scores = append(scores, r.Score)
 	}
-	rep.Timings.Search += time.Since(t0)
+	after := pb.timings()
+	rep.Timings.Backbone += after.Backbone - before.Backbone
+	rep.Timings.Embed += after.Embed - before.Embed
+	rep.Timings.Search += after.Search - before.Search
 	for _, d := range pb.dets {
 		if err := patchcore.SetThreshold(d.Bank(), scores, cfg); err != nil {
 			return nil, rep, err

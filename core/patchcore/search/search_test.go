@@ -153,7 +153,7 @@ func sampleData(t testing.TB, keep float64, tests int) (bank []float32, n int, q
 			}
 			imgs = append(imgs, img)
 		}
-		ps, _, _, err := x.PatchVectors(imgs, cfg.Embed)
+		ps, _, _, err := x.PatchVectors(imgs, cfg.Embed, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
