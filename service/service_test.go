@@ -49,11 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var train []patchcore.Image
-	for _, p := range paths {
-		train = append(train, patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }})
-	}
-	if _, err := in.Fit(train, patchcore.Default(), nil); err != nil {
+	if _, err := in.Fit(patchcore.ImageFiles(paths, imageprep.MaxPixels), patchcore.Default(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.bank, err = in.EncodeBank(); err != nil {

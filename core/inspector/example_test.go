@@ -30,11 +30,7 @@ func Example() {
 
 	// Fit: images are loaded lazily, one batch at a time.
 	good, _ := filepath.Glob(filepath.Join(sample, "train", "good", "*.jpg"))
-	var train []patchcore.Image
-	for _, p := range good {
-		train = append(train, patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }})
-	}
-	if _, err := in.Fit(train, patchcore.Default(), nil); err != nil {
+	if _, err := in.Fit(patchcore.ImageFiles(good, imageprep.MaxPixels), patchcore.Default(), nil); err != nil {
 		log.Fatal(err)
 	}
 

@@ -24,10 +24,7 @@ func sample(t *testing.T) ([]patchcore.Image, []image.Image) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train := make([]patchcore.Image, len(paths))
-	for i, p := range paths {
-		train[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
-	}
+	train := patchcore.ImageFiles(paths, imageprep.MaxPixels)
 	tests, err := dataset.Test(cat)
 	if err != nil {
 		t.Fatal(err)

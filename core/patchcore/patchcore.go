@@ -109,6 +109,16 @@ type Image struct {
 	Load func() (image.Image, error)
 }
 
+// ImageFiles are image files, each read (imageprep.OpenMax, at most
+// maxPixels) when first needed.
+func ImageFiles(paths []string, maxPixels int) []Image {
+	out := make([]Image, len(paths))
+	for i, p := range paths {
+		out[i] = Image{Name: p, Load: func() (image.Image, error) { return imageprep.OpenMax(p, maxPixels) }}
+	}
+	return out
+}
+
 // Progress is told how far a stage ("backbone", "coreset", "threshold")
 // has come.
 type Progress func(stage string, done, total int)

@@ -41,11 +41,7 @@ func (searchFails) Nearest(compute.Index, []float32, int, int) ([]float32, error
 }
 
 func images(paths []string) []patchcore.Image {
-	out := make([]patchcore.Image, len(paths))
-	for i, p := range paths {
-		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }}
-	}
-	return out
+	return patchcore.ImageFiles(paths, imageprep.MaxPixels)
 }
 
 // TestHazelnutEndToEnd fits on the small hazelnut set and checks that the

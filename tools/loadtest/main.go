@@ -159,11 +159,7 @@ func setup(bankPath, weightsDir, imageDir string) (*load, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w (run from the repository root, or give --bank)", err)
 		}
-		var train []patchcore.Image
-		for _, p := range paths {
-			train = append(train, patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.Open(p) }})
-		}
-		if _, err := in.Fit(train, patchcore.Default(), nil); err != nil {
+		if _, err := in.Fit(patchcore.ImageFiles(paths, imageprep.MaxPixels), patchcore.Default(), nil); err != nil {
 			return nil, err
 		}
 		if l.bank, err = in.EncodeBank(); err != nil {

@@ -144,9 +144,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var fitRep *patchcore.FitReport
 	var tiles *positionBanks
 	if *tileBanks == "position" {
-		tiles, fitRep, err = fitPositionBanks(in, fileImages(train, mf.pixels()), cfg)
+		tiles, fitRep, err = fitPositionBanks(in, patchcore.ImageFiles(train, mf.pixels()), cfg)
 	} else {
-		fitRep, err = in.Fit(fileImages(train, mf.pixels()), cfg, progress)
+		fitRep, err = in.Fit(patchcore.ImageFiles(train, mf.pixels()), cfg, progress)
 	}
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)

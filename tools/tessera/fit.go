@@ -41,7 +41,7 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = progressPrinter(stderr)
 	}
-	rep, err := in.Fit(fileImages(paths, mf.pixels()), cfg, progress)
+	rep, err := in.Fit(patchcore.ImageFiles(paths, mf.pixels()), cfg, progress)
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stderr, "skipped %v\n", f)
 	}

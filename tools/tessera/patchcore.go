@@ -2,9 +2,7 @@ package main
 
 import (
 	"flag"
-	"image"
 
-	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
 	"github.com/tessera/tessera/core/patchcore/bank"
 )
@@ -47,13 +45,4 @@ func (p *patchcoreFlags) config() patchcore.Config {
 	c.Threshold = p.threshold
 	c.BankPrecision = p.precision
 	return c
-}
-
-// fileImages are image files read with a limit of maxPixels each.
-func fileImages(paths []string, maxPixels int) []patchcore.Image {
-	out := make([]patchcore.Image, len(paths))
-	for i, p := range paths {
-		out[i] = patchcore.Image{Name: p, Load: func() (image.Image, error) { return imageprep.OpenMax(p, maxPixels) }}
-	}
-	return out
 }
