@@ -1,13 +1,13 @@
 package coreset
 
 import (
-	"cmp"
 	"math"
 	"math/bits"
 	"slices"
 	"sort"
 
 	"github.com/tessera/tessera/core/compute/cpu/vec"
+	"github.com/tessera/tessera/core/internal/parallel"
 )
 
 // batch is how many centres are chosen before the groups take them in.
@@ -94,7 +94,9 @@ func (s *selector) farthestPending() int {
 			top, topFar = g, f
 		}
 	}
-	consider(&s.free)
+	for p := range s.free {
+		consider(&s.free[p])
+	}
 	if top >= 0 {
 		consider(&s.groups[top])
 	}
@@ -139,17 +141,37 @@ func (s *selector) apply() {
 	parallelItems(np, func(j int) {
 		vec.SqDistBlocksBelow(s.cLow, q.low[j*lowDims:(j+1)*lowDims], s.cThr, s.cBound[j*per:(j+1)*per], s.cMask[j*per/vec.Block:(j+1)*per/vec.Block], boundSlack)
 	})
-	s.forItems(ng+1, func(w, gi int) {
-		sc := &s.scratch[w]
-		if gi == ng {
-			// No centre: every member may move, to any pending centre.
-			sc.js, sc.half = sc.js[:0], sc.half[:0]
-			for j := range np {
-				sc.js, sc.half = append(sc.js, int32(j)), append(sc.half, 0)
+	// The masks turned around: per group, one word of the pending centres
+	// that passed, so that a group reads its set bits, not np of them.
+	blocks := per / vec.Block
+	s.cWant = slices.Grow(s.cWant[:0], blocks*vec.Block)[:blocks*vec.Block]
+	parallelItems((blocks+63)/64, func(c int) {
+		b0, b1 := c*64, min((c+1)*64, blocks)
+		want := s.cWant[b0*vec.Block : b1*vec.Block]
+		clear(want)
+		for j := range np {
+			for b, m := range s.cMask[j*blocks+b0 : j*blocks+b1] {
+				for ; m != 0; m &= m - 1 {
+					want[b*vec.Block+bits.TrailingZeros16(m)] |= 1 << j
+				}
 			}
-			s.moved[w] = s.free.leaveAll(q, d, s.moved[w], sc)
+		}
+	})
+	// The free points: no centre, so every member may move, to any
+	// pending centre.
+	parallel.For(len(s.moved), len(s.free), 1, func(w, p int) {
+		if len(s.free[p].r) == 0 {
 			return
 		}
+		sc := &s.scratch[w]
+		sc.js, sc.half = sc.js[:0], sc.half[:0]
+		for j := range np {
+			sc.js, sc.half = append(sc.js, int32(j)), append(sc.half, 0)
+		}
+		s.moved[w] = s.free[p].leaveAll(q, d, s.moved[w], sc)
+	})
+	s.forItems(ng, func(w, gi int) {
+		sc := &s.scratch[w]
 		f := s.far[gi]
 		if f <= 0 {
 			return
@@ -158,10 +180,8 @@ func (s *selector) apply() {
 		lim := 4 * f * f
 		a := s.centres[gi*d : (gi+1)*d]
 		sc.js, sc.half = sc.js[:0], sc.half[:0]
-		for j := range np {
-			if s.cMask[j*per/vec.Block+gi/vec.Block]>>(gi%vec.Block)&1 == 0 {
-				continue
-			}
+		for w := s.cWant[gi]; w != 0; w &= w - 1 {
+			j := bits.TrailingZeros64(w)
 			if dc2 := sqdist(a, q.vecs[j*d:(j+1)*d]); dc2 < lim {
 				sc.js, sc.half = append(sc.js, int32(j)), append(sc.half, float32(math.Sqrt(float64(dc2)))/2)
 			}
@@ -180,35 +200,41 @@ func (s *selector) apply() {
 	// One new group per pending centre, in the order chosen, its members
 	// sorted by r (ties: the lowest index last, so the farthest picks it)
 	// and copied once into storage of their own.
-	all := s.movedAll[:0]
+	// Bucketed by pending centre first (a counting sort), then each
+	// bucket sorted and copied on its own core.
+	count := make([]int, np+1)
+	for _, list := range s.moved {
+		for _, m := range list {
+			count[m.to+1]++
+		}
+	}
+	for j := range np {
+		count[j+1] += count[j]
+	}
+	all := slices.Grow(s.movedAll[:0], count[np])[:count[np]]
+	next := append([]int(nil), count[:np]...)
 	for w, list := range s.moved {
-		all = append(all, list...)
+		for _, m := range list {
+			all[next[m.to]] = m
+			next[m.to]++
+		}
 		clear(list)
 		s.moved[w] = list[:0]
 	}
-	slices.SortFunc(all, func(a, b moved) int {
-		if c := cmp.Compare(a.to, b.to); c != 0 {
-			return c
-		}
-		return memberOrder(a.r, b.r, a.i, b.i)
-	})
 	groups := make([]group, np)
-	for lo := 0; lo < len(all); {
-		hi := lo
-		for hi < len(all) && all[hi].to == all[lo].to {
-			hi++
-		}
-		n := hi - lo
+	parallelItems(np, func(j int) {
+		bucket := all[count[j]:count[j+1]]
+		slices.SortFunc(bucket, func(a, b moved) int { return memberOrder(a.r, b.r, a.i, b.i) })
+		n := len(bucket)
 		g := group{members: make([]int32, n), r: make([]float32, n), vecs: make([]float32, n*d), low: make([]float32, blocked(n))}
-		for k, m := range all[lo:hi] {
+		for k, m := range bucket {
 			g.members[k], g.r[k] = m.i, m.r
 			copy(g.vecs[k*d:(k+1)*d], m.vec)
 			setLow(g.low, k, m.lowv[:])
 			s.dist[m.i] = m.r
 		}
-		groups[all[lo].to] = g
-		lo = hi
-	}
+		groups[j] = g
+	})
 	clear(all)
 	s.movedAll = all[:0]
 	for j, c := range q.ids {

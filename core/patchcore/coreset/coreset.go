@@ -136,12 +136,13 @@ type selector struct {
 	n, d     int
 	low      []float32 // n x lowDims: the principal coordinates
 	dist     []float32 // current r of each point
-	free     group     // points no centre has claimed yet (starting distances)
+	free     []group   // points no centre has claimed yet (starting distances)
 	groups   []group   // one per centre, in the order chosen
 	centres  []float32 // the centres' vectors, len(groups) x d
 	cLow     []float32 // and their principal coordinates, in blocks (see group.low)
 	cBound   []float32 // apply's scratch: the bounds of cMask, which alone is read
 	cMask    []uint16  // which of those are below the group's 4 far^2
+	cWant    []uint64  // the same per group: bit j for pending centre j
 	cThr     []float32 // per group, 4 far^2
 	far      []float32 // largest r in each group (0 when it has only r = 0)
 	moved    [][]moved // per worker: the points leaving for the new centre
@@ -260,12 +261,19 @@ func (s *selector) start(rng *rand.Rand, m int) {
 			s.dist[i] = float32(sum / float64(m))
 		}
 	})
-	all := make([]int32, s.n)
-	for i := range all {
-		all[i] = int32(i)
-	}
-	s.free = group{members: all, r: append([]float32(nil), s.dist...), vecs: s.x[:s.n*s.d], low: s.low}
-	s.free.sort(s.d)
+	// The free points in a few parts of contiguous indices, so that
+	// sorting them and the first batches' scans of them use every core.
+	parts := min(4*runtime.GOMAXPROCS(0), s.n)
+	s.free = make([]group, parts)
+	parallel.For(parts, parts, 1, func(_, p int) {
+		lo, hi := p*s.n/parts, (p+1)*s.n/parts
+		members := make([]int32, hi-lo)
+		for i := range members {
+			members[i] = int32(lo + i)
+		}
+		s.free[p] = group{members: members, r: s.dist[lo:hi], vecs: s.x[lo*s.d : hi*s.d], low: s.low[lo*lowDims : hi*lowDims]}
+		s.free[p].sort(s.d)
+	})
 	s.moved = make([][]moved, runtime.GOMAXPROCS(0))
 	s.pend = newPending(s.n, s.d)
 	s.scratch = make([]scratch, len(s.moved))
