@@ -19,19 +19,30 @@ type kernel struct {
 
 // kernelInputs is each kernel's number of read-only input buffers.
 var kernelInputs = map[string]int{
-	"affine": 2, "binary": 2, "depthwise": 3, "gap": 1, "im2col": 1,
-	"matmul": 3, "nearest": 2, "pool": 1, "transpose": 1,
+	"affine": 2, "binary": 2, "depthwise": 3, "gap": 1,
+	"matmul": 3, "matmul8": 3, "nearest": 2, "pool": 1, "transpose": 1,
+}
+
+// variants are kernels compiled from another kernel's source with
+// constants set ahead of it: the matrix product's rows per thread.
+var variants = map[string]struct{ file, consts string }{
+	"matmul":  {"matmul", "const TM: u32 = 4u;\n"},
+	"matmul8": {"matmul", "const TM: u32 = 8u;\n"},
 }
 
 // compileKernels compiles every kernel in kernels/.
 func (b *Backend) compileKernels() error {
 	srcs := map[string]string{}
 	for name := range kernelInputs {
-		src, err := kernelFS.ReadFile("kernels/" + name + ".wgsl")
+		file, consts := name, ""
+		if v, ok := variants[name]; ok {
+			file, consts = v.file, v.consts
+		}
+		src, err := kernelFS.ReadFile("kernels/" + file + ".wgsl")
 		if err != nil {
 			return fmt.Errorf("webgpu: no kernel %s", name)
 		}
-		srcs[name] = string(src)
+		srcs[name] = consts + string(src)
 	}
 	return b.compileSources(srcs)
 }
@@ -124,23 +135,59 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 		n := uint32((total + 255) / 256)
 		g = [3]uint32{min(n, 65535), (n + 65534) / 65535, 1}
 	}
-	enc, err := b.device.CreateCommandEncoder(nil)
-	if err != nil {
-		b.failDevice("kernel "+name, err)
+	b.rec.Lock()
+	defer b.rec.Unlock()
+	enc := b.encoder()
+	if enc == nil {
 		return
 	}
-	defer enc.Release()
 	pass := enc.BeginComputePass(nil)
 	pass.SetPipeline(k.pipeline)
 	pass.SetBindGroup(0, bg, nil)
 	pass.DispatchWorkgroups(g[0], g[1], g[2])
 	pass.End()
 	pass.Release()
-	cmd, err := enc.Finish(nil)
-	if err != nil {
-		b.failDevice("kernel "+name, err)
-		return
+	if b.recorded++; b.recorded >= b.submitEvery {
+		b.flush()
 	}
-	b.queue.Submit(cmd)
-	cmd.Release()
+}
+
+// encoder returns the command encoder recording the work issued since the
+// last submit (b.rec held).
+func (b *Backend) encoder() *wgpu.CommandEncoder {
+	if b.enc == nil {
+		enc, err := b.device.CreateCommandEncoder(nil)
+		if err != nil {
+			b.failDevice("recording commands", err)
+			return nil
+		}
+		b.enc = enc
+	}
+	return b.enc
+}
+
+// flush submits the recorded work, then destroys the buffers freed while
+// it was recorded, which it may read (b.rec held).
+func (b *Backend) flush() {
+	enc := b.enc
+	b.enc, b.recorded = nil, 0
+	if enc != nil {
+		func() {
+			defer b.catch("submitting")
+			defer enc.Release()
+			cmd, err := enc.Finish(nil)
+			if err != nil {
+				b.failDevice("submitting", err)
+				return
+			}
+			b.queue.Submit(cmd)
+			cmd.Release()
+		}()
+	}
+	for _, buf := range b.doomed {
+		buf.Destroy()
+		buf.Release()
+	}
+	clear(b.doomed)
+	b.doomed = b.doomed[:0]
 }

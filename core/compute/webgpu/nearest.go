@@ -71,7 +71,7 @@ func (b *Backend) Nearest(bb compute.Index, queries []float32, nq, k int) ([]flo
 		if c == 0 {
 			first = 1
 		}
-		b.matmul(chunk, 0, qb, 0, nq, dots, 0, rows, nq, d, nil, 0, 0, 0, 0)
+		b.matmul(matmulArgs{a: chunk, b: qb, ldb: nq, c: dots, m: rows, n: nq, k: d})
 		b.run("nearest", []uint32{uint32(rows), uint32(nq), uint32(k), uint32(off), first}, nq, nil, best, dots, bk.norms)
 		off += rows
 	}

@@ -12,7 +12,11 @@ import (
 )
 
 // Options configure New.
-type Options struct{ AllowCPUAdapter bool }
+type Options struct {
+	AllowCPUAdapter bool
+	MemoryLimit     int64
+	SubmitEvery     int
+}
 
 // ErrNoAdapter is returned when no usable GPU adapter exists.
 var ErrNoAdapter = errors.New("webgpu: no GPU adapter")

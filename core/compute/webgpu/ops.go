@@ -52,38 +52,72 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 			total, nil, out.buf, in.buf, w.weight, w.bias)
 		return out
 	}
+	// One implicit GEMM per group for the whole batch: the images' pixels
+	// are the columns, so a batch is one pass with enough work for a GPU.
 	cg, og := c/s.Group, s.OutC/s.Group
-	k := cg * s.KH * s.KW
 	ohw := oh * ow
-	pointwise := s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadT+s.PadL+s.PadB+s.PadR == 0
-	var cols *wgpu.Buffer
-	if !pointwise {
-		cols = b.buffer(k * ohw)
-		defer b.free(cols)
-	}
-	for img := 0; img < n; img++ {
-		for g := 0; g < s.Group; g++ {
-			src, bOff := in.buf, (img*c+g*cg)*h*wd
-			if !pointwise {
-				b.run("im2col", []uint32{uint32(cg), uint32(h), uint32(wd), uint32(s.KH), uint32(s.KW), uint32(s.StrideH), uint32(s.StrideW),
-					uint32(s.DilH), uint32(s.DilW), uint32(s.PadT), uint32(s.PadL), uint32(oh), uint32(ow), uint32(bOff), uint32(k * ohw)},
-					k*ohw, nil, cols, in.buf)
-				src, bOff = cols, 0
-			}
-			b.matmul(w.weight, g*og*k, src, bOff, ohw, out.buf, (img*s.OutC+g*og)*ohw, og, ohw, k, w.bias, g*og, flags|1, lo, hi)
-		}
+	for g := 0; g < s.Group; g++ {
+		b.matmul(matmulArgs{
+			a: w.weight, aOff: g * og * cg * s.KH * s.KW, b: in.buf, bOff: g * cg * h * wd, c: out.buf, cOff: g * og * ohw,
+			m: og, n: n * ohw, k: cg * s.KH * s.KW, bias: w.bias, biasOff: g * og, flags: flags | 1, lo: lo, hi: hi,
+			conv: &convGeometry{c: c, h: h, w: wd, spec: s, ow: ow, ohw: ohw, ldc: s.OutC},
+		})
 	}
 	return out
 }
 
-// matmul runs C = A x B (+ bias, clamp) on buffers at element offsets.
-func (b *Backend) matmul(a *wgpu.Buffer, aOff int, bb *wgpu.Buffer, bOff, ldb int, c *wgpu.Buffer, cOff, m, n, k int, bias *wgpu.Buffer, biasOff int, flags uint32, lo, hi float32) {
-	if bias == nil {
-		bias = a // not read without flag 1, but the binding needs a buffer
+// convGeometry is how the matrix product reads a convolution's input in
+// place (see kernels/matmul.wgsl).
+type convGeometry struct {
+	c, h, w int // the input's channels (all groups) and size
+	spec    compute.ConvSpec
+	ow, ohw int // the output's width and pixels per image
+	ldc     int // the output's channels (all groups)
+}
+
+// matmulArgs are a matrix product C = A x B (+ bias, clamp) on buffers at
+// element offsets; B is a matrix ldb wide, or a convolution's input.
+type matmulArgs struct {
+	a         *wgpu.Buffer
+	aOff      int
+	b         *wgpu.Buffer
+	bOff, ldb int
+	c         *wgpu.Buffer
+	cOff      int
+	m, n, k   int
+	bias      *wgpu.Buffer
+	biasOff   int
+	flags     uint32
+	lo, hi    float32
+	conv      *convGeometry
+}
+
+// bigTiles is the workgroup count (of 64x64 tiles) from which a product
+// runs in 128x64 tiles: 8 rows a thread reuse each value read twice as
+// often, but halve the workgroups, which small products need to fill a GPU.
+const bigTiles = 512
+
+func (b *Backend) matmul(a matmulArgs) {
+	if a.bias == nil {
+		a.bias = a.a // not read without flag 1, but the binding needs a buffer
 	}
-	groups := [3]uint32{uint32((n + 63) / 64), uint32((m + 63) / 64), 1}
-	b.run("matmul", []uint32{uint32(m), uint32(n), uint32(k), uint32(ldb), uint32(aOff), uint32(bOff), uint32(cOff), uint32(biasOff), flags, f32(lo), f32(hi)},
-		0, &groups, c, a, bb, bias)
+	name, rows := "matmul", 64
+	if a.m >= 128 && ((a.m+63)/64)*((a.n+63)/64) >= bigTiles {
+		name, rows = "matmul8", 128
+	}
+	params := []uint32{uint32(a.m), uint32(a.n), uint32(a.k), uint32(a.ldb), uint32(a.aOff), uint32(a.bOff), uint32(a.cOff), uint32(a.biasOff),
+		a.flags, f32(a.lo), f32(a.hi), 0}
+	if g := a.conv; g != nil {
+		s := g.spec
+		params[11] = 1
+		params = append(params, uint32(g.c), uint32(g.h), uint32(g.w), uint32(s.KH), uint32(s.KW), uint32(s.StrideH), uint32(s.StrideW), uint32(s.DilH),
+			uint32(s.DilW), uint32(s.PadT), uint32(s.PadL), uint32(g.ow), uint32(g.ohw), uint32(g.ldc))
+	} else {
+		params = append(params, make([]uint32, 14)...)
+		params[len(params)-14+3], params[len(params)-14+4] = 1, 1 // KH = KW = 1: never divides by 0
+	}
+	groups := [3]uint32{uint32((a.n + 63) / 64), uint32((a.m + rows - 1) / rows), 1}
+	b.run(name, params, 0, &groups, a.c, a.a, a.b, a.bias)
 }
 
 func (b *Backend) affine(x *Tensor, ss []float32, act compute.Activation, mode uint32) compute.Tensor {
@@ -209,7 +243,7 @@ func (b *Backend) MatMul(x, y compute.Tensor) compute.Tensor {
 	l, r := x.(*Tensor), y.(*Tensor)
 	m, k, n := l.shape[0], l.shape[1], r.shape[1]
 	out := b.alloc([]int{m, n})
-	b.matmul(l.buf, 0, r.buf, 0, n, out.buf, 0, m, n, k, nil, 0, 0, 0, 0)
+	b.matmul(matmulArgs{a: l.buf, b: r.buf, ldb: n, c: out.buf, m: m, n: n, k: k})
 	return out
 }
 

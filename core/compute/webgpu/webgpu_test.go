@@ -97,6 +97,14 @@ func TestOpsMatchCPU(t *testing.T) {
 	}
 	same(t, "gap", g, g.GlobalAvgPool(x), c, c.GlobalAvgPool(xc))
 	same(t, "concat", g, g.Concat(1, []compute.Tensor{x, x}), c, c.Concat(1, []compute.Tensor{xc, xc}))
+	// Large enough for the 128-row tiles, with tails in every dimension.
+	xl, xlc := both([]int{3, 20, 29, 31})
+	sl := compute.ConvSpec{OutC: 130, InC: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}
+	wl, bl := rnd(r, 130*20*9), rnd(r, 130)
+	same(t, "conv, 128-row tiles", g, g.Conv(xl, g.PrepareConv(sl, wl, bl), relu6), c, c.Conv(xlc, c.PrepareConv(sl, wl, bl), relu6))
+	al, alc := both([]int{300, 45})
+	bl2, blc2 := both([]int{45, 1111})
+	same(t, "matmul, 128-row tiles", g, g.MatMul(al, bl2), c, c.MatMul(alc, blc2))
 	a, ac := both([]int{37, 70})
 	bm, bc := both([]int{70, 19})
 	same(t, "matmul", g, g.MatMul(a, bm), c, c.MatMul(ac, bc))
