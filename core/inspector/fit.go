@@ -9,7 +9,7 @@ import (
 // Fit builds a bank from defect-free images (patchcore.Fit) and makes it
 // the one to score against. The report is never nil.
 func (in *Inspector) Fit(images []patchcore.Image, cfg patchcore.Config, progress patchcore.Progress) (*patchcore.FitReport, error) {
-	cfg.Search = in.opts.Search
+	cfg.Search, cfg.Batch = in.opts.Search, in.opts.Batch
 	b, rep, err := patchcore.Fit(in.x, images, cfg, progress)
 	if err != nil {
 		return rep, err

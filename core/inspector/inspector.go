@@ -52,8 +52,8 @@ type Options struct {
 	Prep imageprep.Config
 	// Search is how patches find their nearest bank vectors.
 	Search patchcore.Search
-	// Batch is the number of images per backbone pass when predicting
-	// several (0: 8).
+	// Batch is the number of images per backbone pass, fitting and
+	// predicting several (0: 8; a GPU wants 32 or more).
 	Batch int
 	// Log is told which backend runs, and when the device moves to its
 	// fallback. It may be nil.

@@ -23,6 +23,7 @@ type modelFlags struct {
 	resize, crop              int
 	fit, size                 string
 	overlap                   int
+	batch                     int       // images per backbone pass (--batch, where a command has it; 0: 8)
 	log                       io.Writer // where the chosen backend is reported
 	// maxPixels is the largest image read (--max-pixels).
 	maxPixels int
@@ -50,7 +51,7 @@ func (m modelFlags) options(search patchcore.Search) inspector.Options {
 		log = io.Discard
 	}
 	return inspector.Options{
-		Backend: m.backend, Layers: splitList(m.layers), Prep: m.prep(), Search: search,
+		Backend: m.backend, Layers: splitList(m.layers), Prep: m.prep(), Search: search, Batch: m.batch,
 		Log: func(msg string) { fmt.Fprintln(log, "backend:", msg) },
 	}
 }

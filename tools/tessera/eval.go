@@ -93,6 +93,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	var mf modelFlags
 	mf.register(fs)
+	fs.IntVar(&mf.batch, "batch", patchcore.Default().Batch, "images per backbone pass (a GPU wants 32 or more)")
 	var pf patchcoreFlags
 	pf.register(fs)
 	data := fs.String("data", "", "MVTec-layout category folder")

@@ -13,6 +13,7 @@ func runFit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fit", stderr)
 	var mf modelFlags
 	mf.register(fs)
+	fs.IntVar(&mf.batch, "batch", patchcore.Default().Batch, "images per backbone pass (a GPU wants 32 or more)")
 	var pf patchcoreFlags
 	pf.register(fs)
 	data := fs.String("data", "", "folder of good images, or an MVTec category (its train/good is used)")
