@@ -9,7 +9,7 @@ export TESSERA_WEIGHTS := $(WEIGHTS)
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: test fuzz vet build site dist serve bench loadtest bench-browser ortbench browsertest wasmsimd clean
+.PHONY: test fuzz vet build site dist serve bench loadtest bench-browser gpubench gpubench-kit ortbench browsertest wasmsimd clean
 
 # Go's Node runner for js/wasm tests, with Tessera's SIMD kernels bound.
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
@@ -90,6 +90,15 @@ bench: ortbench
 
 # The scoring service under load on 127.0.0.1 (tools/loadtest): 1-64
 # clients with batching on and off, a soak watching the heap, the fault run.
+# The GPU server benchmark (tools/gpubench/run.sh): here on lavapipe, as a
+# check of the script (GPUBENCH_FLAGS= on a real GPU). gpubench-kit makes
+# .gpubench/ for a machine with no Go, network or Vulkan loader.
+GPUBENCH_FLAGS ?= --software
+gpubench:
+	OUT=out/gpubench tools/gpubench/run.sh $(GPUBENCH_FLAGS) $(WEIGHTS) $(SHARED)/data/mvtec-ad-256/bottle
+gpubench-kit:
+	tools/gpubench/kit.sh --weights $(WEIGHTS)
+
 loadtest:
 	mkdir -p out
 	$(GO) run ./tools/loadtest --duration 6s --soak 3m --faults --json out/loadtest.json
