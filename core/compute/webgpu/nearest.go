@@ -57,6 +57,27 @@ func (b *Backend) Nearest(bb compute.Index, queries []float32, nq, k int) ([]flo
 	if len(queries) != nq*d {
 		return nil, fmt.Errorf("webgpu: %d query values for %d x %d", len(queries), nq, d)
 	}
+	// Queries in chunks, so that the transposed queries and the chunk's
+	// dot products stay within a binding (a batch of 32 images is 25,088
+	// queries: 411 MB of dot products against one bank chunk at once).
+	per := int(min(b.limits.MaxStorageBufferBindingSize, b.maxScratch) / 4)
+	qc := max(1, min(nq, per/bankChunk, per/d))
+	out := make([]float32, nq*k)
+	for q0 := 0; q0 < nq; q0 += qc {
+		q1 := min(q0+qc, nq)
+		if err := b.nearestChunk(bk, queries[q0*d:q1*d], q1-q0, k, out[q0*k:q1*k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// defaultMaxScratch bounds the bytes of one query chunk's buffers.
+const defaultMaxScratch = 256 << 20
+
+// nearestChunk is Nearest for nq queries, into out (nq x k).
+func (b *Backend) nearestChunk(bk *bank, queries []float32, nq, k int, out []float32) error {
+	d := bk.d
 	qt, qnorm := compute.QueryColumns(queries, nq, d)
 	qb := b.upload(qt)
 	defer b.free(qb)
@@ -77,9 +98,8 @@ func (b *Backend) Nearest(bb compute.Index, queries []float32, nq, k int) ([]flo
 	}
 	got, err := b.read(best, nq*k)
 	if err != nil {
-		return nil, fmt.Errorf("webgpu: nearest-neighbour search: %w", err)
+		return fmt.Errorf("webgpu: nearest-neighbour search: %w", err)
 	}
-	out := make([]float32, nq*k)
 	compute.MergeNearest(out, 1, func(int) []float32 { return got }, qnorm, k)
-	return out, nil
+	return nil
 }

@@ -65,6 +65,8 @@ type Backend struct {
 	submitEvery int
 	doomed      []*wgpu.Buffer
 
+	maxScratch uint64 // bytes of a search's query chunk buffers (tests set it smaller)
+
 	mu    sync.Mutex
 	err   error
 	sizes map[*wgpu.Buffer]uint64 // live buffers, for MemoryLimit
@@ -96,6 +98,7 @@ func New(opts Options) (b *Backend, err error) {
 		return nil, err
 	}
 	b = &Backend{pipelines: map[string]*kernel{}, sizes: map[*wgpu.Buffer]uint64{}, limit: uint64(max(opts.MemoryLimit, 0)), submitEvery: opts.SubmitEvery}
+	b.maxScratch = defaultMaxScratch
 	if b.submitEvery <= 0 {
 		b.submitEvery = DefaultSubmitEvery
 	}

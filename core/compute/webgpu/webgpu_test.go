@@ -111,10 +111,14 @@ func TestOpsMatchCPU(t *testing.T) {
 	same(t, "transpose", g, g.Transpose2D(a), c, c.Transpose2D(ac))
 	same(t, "reshape", g, g.Reshape(a, []int{70, 37}), c, c.Reshape(ac, []int{70, 37}))
 
-	// Nearest neighbours over more than one bank chunk.
+	// Nearest neighbours over more than one bank chunk, and (second time)
+	// more than one query chunk.
 	n, d, nq := bankChunk+300, 24, 150
 	vecs, qs := rnd(r, n*d), rnd(r, nq*d)
 	for _, k := range []int{1, 3} {
+		if k == 3 {
+			g.maxScratch = 4 * bankChunk * 64
+		}
 		got, err := g.Nearest(g.PrepareIndex(vecs, n, d), qs, nq, k)
 		if err != nil {
 			t.Fatal(err)
