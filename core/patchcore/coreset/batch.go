@@ -20,7 +20,7 @@ import (
 const batch = 64 // at most 64: a member's centres to check are one uint64
 
 // chunk is how many blocks of a group's members leaveAll bounds at once.
-const chunk = 4
+const chunk = 16
 
 // pending holds the centres chosen since the groups were last brought up
 // to date, and what the search for the farthest point learnt of them.
