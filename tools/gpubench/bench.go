@@ -58,11 +58,7 @@ func (r *Report) backbones(w weightFiles, batches []int, quick bool) error {
 	c := cpu.New(0)
 	r.CPU = c.Name()
 	for _, net := range golden.Nets {
-		path, err := w.model(net.File)
-		if err != nil {
-			return err
-		}
-		m, err := backbone.LoadFile(path, backbone.Options{})
+		m, err := w.load(net)
 		if err != nil {
 			return err
 		}
@@ -97,11 +93,7 @@ func (r *Report) submitEvery(w weightFiles, quick bool) error {
 	if quick {
 		net, batches, settings, warm, runs = golden.MobileNetV2, []int{4}, []int{1, 16, 64}, 1, 2
 	}
-	path, err := w.model(net.File)
-	if err != nil {
-		return err
-	}
-	m, err := backbone.LoadFile(path, backbone.Options{})
+	m, err := w.load(net)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,15 @@ func (w weightFiles) model(name string) (string, error) {
 	return "", fmt.Errorf("no %s in %q or weights/", name, w.dir)
 }
 
+// load reads a shared model with its graph outputs as features.
+func (w weightFiles) load(net golden.Net) (*backbone.Model, error) {
+	path, err := w.model(net.File)
+	if err != nil {
+		return nil, err
+	}
+	return backbone.LoadFile(path, backbone.Options{})
+}
+
 func (w weightFiles) golden(net golden.Net) (string, error) {
 	for _, p := range []string{filepath.Join(w.dir, "golden", net.Dir), filepath.Join("internal", "golden", "testdata", net.Dir)} {
 		if _, err := os.Stat(filepath.Join(p, "input.npy")); err == nil {
@@ -56,15 +65,11 @@ type GoldenResult struct {
 
 func (r *Report) golden(w weightFiles) error {
 	for _, net := range golden.Nets {
-		path, err := w.model(net.File)
-		if err != nil {
-			return err
-		}
 		dir, err := w.golden(net)
 		if err != nil {
 			return err
 		}
-		m, err := backbone.LoadFile(path, backbone.Options{})
+		m, err := w.load(net)
 		if err != nil {
 			return err
 		}
