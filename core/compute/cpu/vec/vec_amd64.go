@@ -123,3 +123,26 @@ func taps9(dst, base []float32, offs *[9]int, w []float32) {
 		taps9Go(dst[body:], base[body:], offs, w)
 	}
 }
+
+// f16c converts halves with the F16C instructions (VCVTPH2PS), which
+// every AVX2 CPU but a few early ones has.
+var f16c = avx2 && cpu.X86.HasF16C
+
+//go:noescape
+func halfToFloatAVX512(dst *float32, src *uint16, n int)
+
+//go:noescape
+func halfToFloatF16C(dst *float32, src *uint16, n int)
+
+func halfToFloat(dst []float32, src []uint16) {
+	n := len(src) &^ 7
+	switch {
+	case n > 0 && avx512:
+		halfToFloatAVX512(&dst[0], &src[0], n)
+	case n > 0 && f16c:
+		halfToFloatF16C(&dst[0], &src[0], n)
+	default:
+		n = 0
+	}
+	halfToFloatGo(dst[n:], src[n:])
+}

@@ -559,3 +559,44 @@ t9loop:
 t9done:
 	VZEROUPPER
 	RET
+
+// func halfToFloatAVX512(dst *float32, src *uint16, n int): n a multiple of 8.
+TEXT ·halfToFloatAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+htf16:
+	CMPQ CX, $16
+	JL htf8
+	VCVTPH2PS (SI), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP htf16
+htf8:
+	TESTQ CX, CX
+	JZ htfdone
+	VCVTPH2PS (SI), Y0
+	VMOVUPS Y0, (DI)
+htfdone:
+	VZEROUPPER
+	RET
+
+// func halfToFloatF16C(dst *float32, src *uint16, n int): n a multiple of 8.
+TEXT ·halfToFloatF16C(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+hfc8:
+	CMPQ CX, $8
+	JL hfcdone
+	VCVTPH2PS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP hfc8
+hfcdone:
+	VZEROUPPER
+	RET

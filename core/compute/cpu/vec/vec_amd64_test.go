@@ -64,3 +64,14 @@ func TestSqDistBlocksAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfToFloatF16C is TestHalfToFloat with the AVX2 machines' kernel.
+func TestHalfToFloatF16C(t *testing.T) {
+	if !f16c {
+		t.Skip("no F16C on this CPU")
+	}
+	saved := avx512
+	defer func() { avx512 = saved }()
+	avx512 = false
+	checkHalves(t)
+}

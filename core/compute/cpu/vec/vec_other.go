@@ -25,3 +25,4 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 }
 
 func taps9(dst, base []float32, offs *[9]int, w []float32) { taps9Go(dst, base, offs, w) }
+func halfToFloat(dst []float32, src []uint16)              { halfToFloatGo(dst, src) }
