@@ -235,7 +235,7 @@ func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
 	dev := d.x.Exec.Device()
 	if d.search.pruned(dev.Backend()) {
 		if d.pruned == nil {
-			ix, err := newIndex(b.Vectors, b.N, b.D)
+			ix, err := newIndex(b)
 			if err != nil {
 				return nil, err
 			}
@@ -249,7 +249,9 @@ func (d *Detector) nearest(patches []float32, n int) ([]float32, error) {
 	for {
 		be := dev.Backend()
 		if d.brute == nil || d.bruteGen != dev.Generation() {
-			d.brute, d.bruteGen = be.PrepareIndex(b.Vectors, b.N, b.D), dev.Generation()
+			// A half-precision bank is converted for this: brute force
+			// (and a GPU's upload) reads every vector as float32.
+			d.brute, d.bruteGen = be.PrepareIndex(b.Float32(), b.N, b.D), dev.Generation()
 		}
 		dists, err := be.Nearest(d.brute, patches, n, b.K)
 		if err == nil {

@@ -368,6 +368,12 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 		s := x.Exec.Model().LayerShape(l)
 		b.LayerShapes = append(b.LayerShapes, s[1:])
 	}
+	if prec == bank.F16 {
+		// Held as halves from here on: half the memory, the same scores.
+		if err := b.StoreHalf(vecs); err != nil {
+			return nil, fmt.Errorf("patchcore: %w", err)
+		}
+	}
 	return b, nil
 }
 

@@ -295,3 +295,57 @@ func TestSearchModesAgree(t *testing.T) {
 		t.Error("an unknown search mode was accepted")
 	}
 }
+
+// TestHalfBankInMemory: an f16 fit keeps its bank as halves (half the
+// memory of its vectors), and its detector, reading them row by row,
+// scores exactly as one over the same values in float32, with either
+// search.
+func TestHalfBankInMemory(t *testing.T) {
+	cat := shared.Sample(t)
+	train, err := dataset.TrainImages(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.Test(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extractor(t, "mobilenetv2-layer3.onnx")
+	cfg := patchcore.Default()
+	cfg.BankPrecision = bank.F16
+	b, _, err := patchcore.Fit(x, images(train[:6]), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Vectors != nil || len(b.Half) != b.N*b.D {
+		t.Fatalf("an f16 fit holds %d float32 and %d half values for %d x %d", len(b.Vectors), len(b.Half), b.N, b.D)
+	}
+	wide := *b
+	wide.Half, wide.Vectors = nil, b.Float32()
+	img, err := imageprep.Open(test[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []patchcore.Search{patchcore.SearchExact, patchcore.SearchBrute} {
+		var scores [2][]float32
+		for i, bk := range []*bank.Bank{b, &wide} {
+			det, err := patchcore.NewDetector(x, bk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := det.SetSearch(mode); err != nil {
+				t.Fatal(err)
+			}
+			rs, err := det.Predict([]image.Image{img})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scores[i] = rs[0].PatchScores
+		}
+		for j := range scores[0] {
+			if scores[0][j] != scores[1][j] {
+				t.Fatalf("%s: patch %d scores %g over the halves, %g over their float32 values", mode, j, scores[0][j], scores[1][j])
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/core/patchcore/search"
 )
 
@@ -49,6 +50,10 @@ func (s Search) pruned(be compute.Backend) bool {
 }
 
 // newIndex lays a bank out for the pruned search on every core.
-func newIndex(vectors []float32, n, d int) (*search.Index, error) {
-	return search.New(vectors, n, d, search.Options{Workers: runtime.GOMAXPROCS(0)})
+func newIndex(b *bank.Bank) (*search.Index, error) {
+	opt := search.Options{Workers: runtime.GOMAXPROCS(0)}
+	if b.Half != nil {
+		return search.NewHalf(b.Half, b.N, b.D, opt)
+	}
+	return search.New(b.Vectors, b.N, b.D, opt)
 }

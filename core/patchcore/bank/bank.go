@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore/coreset"
 	"github.com/tessera/tessera/core/patchcore/embed"
@@ -115,16 +116,45 @@ func (h *Header) Validate() error {
 	return nil
 }
 
-// Bank is a header and its vectors (N x D, row-major).
+// Bank is a header and its vectors (N x D, row-major): as float32 in
+// Vectors, or, for a bank of precision F16, as halves in Half (half the
+// memory; the search converts each row it reads). One of the two is set.
 type Bank struct {
 	Header
 	Vectors []float32
+	Half    []uint16
+}
+
+// Float32 returns the vectors as float32: Vectors, or Half converted into
+// a new slice (for a caller that needs all of them at once, as brute force
+// and a GPU upload do).
+func (b *Bank) Float32() []float32 {
+	if b.Half == nil {
+		return b.Vectors
+	}
+	v := make([]float32, len(b.Half))
+	vec.HalfToFloat(v, b.Half)
+	return v
+}
+
+// StoreHalf moves vectors already rounded to half precision (RoundToHalf)
+// into Half, so that the bank holds them in half the memory.
+func (b *Bank) StoreHalf(vectors []float32) error {
+	h := make([]uint16, len(vectors))
+	for i, v := range vectors {
+		h[i] = toHalf(v)
+		if vec.FromHalf(h[i]) != v {
+			return fmt.Errorf("bank: value %g at %d is not a half-precision value (RoundToHalf the vectors first)", v, i)
+		}
+	}
+	b.Half, b.Vectors = h, nil
+	return nil
 }
 
 // Encode returns the bank's file bytes.
 func (b *Bank) Encode() ([]byte, error) {
-	if len(b.Vectors) != b.N*b.D {
-		return nil, fmt.Errorf("bank: %d values for %d x %d", len(b.Vectors), b.N, b.D)
+	if n := max(len(b.Vectors), len(b.Half)); n != b.N*b.D || b.Vectors != nil && b.Half != nil {
+		return nil, fmt.Errorf("bank: %d values for %d x %d", n, b.N, b.D)
 	}
 	prec, err := ParsePrecision(b.Precision)
 	if err != nil {
@@ -143,16 +173,22 @@ func (b *Bank) Encode() ([]byte, error) {
 		ver = versionFrame
 	}
 	var buf bytes.Buffer
-	buf.Grow(16 + len(hdr) + size*len(b.Vectors) + sha256.Size)
+	buf.Grow(16 + len(hdr) + size*b.N*b.D + sha256.Size)
 	buf.WriteString(magic)
 	binary.Write(&buf, binary.LittleEndian, ver)
 	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
 	buf.Write(hdr)
-	raw := make([]byte, size*len(b.Vectors))
+	raw := make([]byte, size*b.N*b.D)
+	if b.Half != nil && prec != F16 {
+		return nil, fmt.Errorf("bank: half-precision vectors in a bank of precision %q", b.Precision)
+	}
+	for i, h := range b.Half {
+		binary.LittleEndian.PutUint16(raw[2*i:], h)
+	}
 	for i, v := range b.Vectors {
 		if prec == F16 {
 			h := toHalf(v)
-			if fromHalf(h) != v {
+			if vec.FromHalf(h) != v {
 				return nil, fmt.Errorf("bank: value %g at %d is not a half-precision value (RoundToHalf the vectors first)", v, i)
 			}
 			binary.LittleEndian.PutUint16(raw[2*i:], h)
@@ -211,17 +247,22 @@ func Decode(data []byte) (*Bank, error) {
 	if err := b.Header.Validate(); err != nil {
 		return nil, err
 	}
-	// Vectors are float32 in memory whatever the file holds: the search's
-	// kernels read float32.
+	// An f16 bank stays half precision in memory.
+	if prec == F16 {
+		b.Half = make([]uint16, b.N*b.D)
+		for i := range b.Half {
+			h := binary.LittleEndian.Uint16(raw[2*i:])
+			// A NaN or infinite value would make every score near it NaN.
+			if h&0x7c00 == 0x7c00 {
+				return nil, fmt.Errorf("bank: value %d of the vectors is %g", i, vec.FromHalf(h))
+			}
+			b.Half[i] = h
+		}
+		return b, nil
+	}
 	b.Vectors = make([]float32, b.N*b.D)
 	for i := range b.Vectors {
-		var v float32
-		if prec == F16 {
-			v = fromHalf(binary.LittleEndian.Uint16(raw[2*i:]))
-		} else {
-			v = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-		// A NaN or infinite value would make every score near it NaN.
+		v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, fmt.Errorf("bank: value %d of the vectors is %g", i, v)
 		}

@@ -195,10 +195,24 @@ func TestHalfPrecisionBank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, v := range h.Vectors {
-		if back.Vectors[i] != v {
-			t.Fatalf("value %d: %g read back as %g", i, v, back.Vectors[i])
+	// Read back, it stays half precision in memory: Half, not Vectors.
+	if back.Vectors != nil || len(back.Half) != len(h.Vectors) {
+		t.Fatalf("an f16 bank decodes to %d float32 and %d half values", len(back.Vectors), len(back.Half))
+	}
+	for i, v := range back.Float32() {
+		if h.Vectors[i] != v {
+			t.Fatalf("value %d: %g read back as %g", i, h.Vectors[i], v)
 		}
+	}
+	// Stored as halves, it encodes to the same bytes.
+	if err := h.StoreHalf(h.Vectors); err != nil || h.Vectors != nil {
+		t.Fatalf("StoreHalf: %v (float32 vectors left: %d)", err, len(h.Vectors))
+	}
+	if again, err := h.Encode(); err != nil || !bytes.Equal(again, half) {
+		t.Errorf("encoding the halves: %v (same bytes: %v)", err, bytes.Equal(again, half))
+	}
+	if err := b.StoreHalf([]float32{0.1}); err == nil || !strings.Contains(err.Error(), "RoundToHalf") {
+		t.Errorf("StoreHalf of 0.1: %v", err)
 	}
 	// Version 1 with precision f16: the checksum is redone so that only
 	// the disagreement is wrong.

@@ -3,6 +3,8 @@ package bank
 import (
 	"fmt"
 	"math"
+
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
 
 // Precisions a bank's vectors may be stored in.
@@ -34,7 +36,7 @@ func RoundToHalf(v []float32) error {
 		if math.IsNaN(float64(x)) || math.Abs(float64(x)) > maxHalf {
 			return fmt.Errorf("bank: value %g at %d does not fit half precision (at most %d)", x, i, maxHalf)
 		}
-		v[i] = fromHalf(toHalf(x))
+		v[i] = vec.FromHalf(toHalf(x))
 	}
 	return nil
 }
@@ -70,26 +72,4 @@ func toHalf(f float32) uint16 {
 		h++ // may carry into the exponent, which is the right answer
 	}
 	return sign | uint16(h)
-}
-
-// fromHalf converts a half to float32 exactly.
-func fromHalf(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: mant x 2^-24.
-		f := float32(mant) / (1 << 24)
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 )
 
 // TestHalfRoundTrip: every finite half converts to float32 and back to
@@ -14,7 +16,7 @@ func TestHalfRoundTrip(t *testing.T) {
 		if exp == 0x1f {
 			continue // infinities and NaNs
 		}
-		f := fromHalf(uint16(h))
+		f := vec.FromHalf(uint16(h))
 		mant := float64(h & 0x3ff)
 		want := math.Ldexp(1+mant/1024, exp-15)
 		if exp == 0 {
@@ -38,14 +40,14 @@ func TestToHalfNearest(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 200000; i++ {
 		x := float32(math.Ldexp(r.Float64()*2-1, r.IntN(40)-25))
-		got := fromHalf(toHalf(x))
+		got := vec.FromHalf(toHalf(x))
 		// The halves on either side of x, from its rounding toward zero.
 		h := toHalf(x)
 		for _, n := range []uint16{h - 1, h + 1} {
 			if n&0x7c00 == 0x7c00 {
 				continue
 			}
-			c := fromHalf(n)
+			c := vec.FromHalf(n)
 			dg, dc := math.Abs(float64(got)-float64(x)), math.Abs(float64(c)-float64(x))
 			if dc < dg || dc == dg && n&1 == 0 && h&1 == 1 {
 				t.Fatalf("%g rounds to %g, but %g is nearer", x, got, c)

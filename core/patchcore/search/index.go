@@ -59,6 +59,7 @@ const queryBlock = 16
 type Index struct {
 	n, d, m int
 	vecs    []float32 // the bank, n x d (not copied)
+	half    []uint16  // or the bank in half precision (NewHalf), converted row by row
 	mean    []float32 // the bank's mean, d
 	// dirs are max(m, m2) orthonormal directions (rows, d values each): the
 	// first m make the first bound, the first m2 the second.
@@ -127,6 +128,38 @@ func New(vectors []float32, n, d int, opt Options) (*Index, error) {
 	}
 	ix.bank2 = p.second(m2)
 	return ix, nil
+}
+
+// NewHalf is New for a bank held in half precision (not copied), which
+// stays so: the index converts each row it reads exactly into float32, so
+// it finds what New finds on the converted bank, in half the memory.
+func NewHalf(half []uint16, n, d int, opt Options) (*Index, error) {
+	if n < 1 || d < 1 || len(half) != n*d {
+		return nil, fmt.Errorf("search: %d values for a bank of %d x %d", len(half), n, d)
+	}
+	v := make([]float32, n*d) // for the directions and the bounds only
+	vec.HalfToFloat(v, half)
+	ix, err := New(v, n, d, opt)
+	if err != nil {
+		return nil, err
+	}
+	ix.vecs, ix.half = nil, half
+	return ix, nil
+}
+
+// Bytes is the memory the index holds, the bank's vectors included.
+func (ix *Index) Bytes() int64 {
+	return int64(4*(len(ix.vecs)+len(ix.mean)+len(ix.dirs)+len(ix.bankT)+len(ix.bank2)) + 2*len(ix.half))
+}
+
+// row returns bank row i as float32: in place, or converted into s.row.
+func (ix *Index) row(s *scratch, i int32) []float32 {
+	d := ix.d
+	if ix.half == nil {
+		return ix.vecs[int(i)*d : (int(i)+1)*d]
+	}
+	vec.HalfToFloat(s.row, ix.half[int(i)*d:(int(i)+1)*d])
+	return s.row
 }
 
 // projected is rows centred on the bank's mean, along the index's
@@ -247,6 +280,7 @@ type scratch struct {
 	cands  []cand
 	best   []float32 // k smallest distances of the query at hand
 	bestI  []int32   // and their bank rows
+	row    []float32 // a half-precision bank's row, converted
 	exact  int64
 }
 
@@ -256,7 +290,7 @@ type cand struct {
 }
 
 func (ix *Index) newScratch(k int) *scratch {
-	return &scratch{bounds: make([]float32, queryBlock*ix.n), best: make([]float32, k), bestI: make([]int32, k)}
+	return &scratch{bounds: make([]float32, queryBlock*ix.n), best: make([]float32, k), bestI: make([]int32, k), row: make([]float32, ix.d)}
 }
 
 // block searches queries q0..q1-1: their bounds against the whole bank as
@@ -285,14 +319,14 @@ func (ix *Index) block(s *scratch, queries, q2, qaug, qfull []float32, margin fl
 // then every row whose bound is below the k-th best so far, and returns
 // the rows it found, the next query's hint.
 func (ix *Index) nearest(s *scratch, x, x2, bounds []float32, off, margin float32, hint []int32, k int, out []float32) []int32 {
-	d, n := ix.d, ix.n
+	n := ix.n
 	best, bestI := s.best[:k], s.bestI[:k]
 	for i := range best {
 		best[i], bestI[i] = float32(math.Inf(1)), -1
 	}
 	eval := func(i int32) {
 		s.exact++
-		insertBest(best, bestI, vec.SqDist(x, ix.vecs[int(i)*d:(int(i)+1)*d]), i)
+		insertBest(best, bestI, vec.SqDist(x, ix.row(s, i)), i)
 		bounds[i] = float32(math.Inf(1)) // evaluated: not a candidate again
 	}
 	if len(hint) != k {

@@ -15,6 +15,7 @@ import (
 	"github.com/tessera/tessera/core/dataset"
 	"github.com/tessera/tessera/core/imageprep"
 	"github.com/tessera/tessera/core/patchcore"
+	pbank "github.com/tessera/tessera/core/patchcore/bank"
 	"github.com/tessera/tessera/core/patchcore/search"
 	"github.com/tessera/tessera/internal/benchdata"
 	"github.com/tessera/tessera/internal/shared"
@@ -261,5 +262,48 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(100*float64(work)/float64(queries)/float64(n), "%exact")
 		})
+	}
+}
+
+// TestHalfBank: an index over a half-precision bank (NewHalf) finds
+// exactly what New finds over the same values in float32, holding the
+// bank in half the memory.
+func TestHalfBank(t *testing.T) {
+	bank, n, q, nq, d := sampleData(t, 0.5, 2)
+	if err := pbank.RoundToHalf(bank); err != nil {
+		t.Fatal(err)
+	}
+	var hb pbank.Bank
+	if err := hb.StoreHalf(append([]float32(nil), bank...)); err != nil {
+		t.Fatal(err)
+	}
+	half := hb.Half
+	full, err := search.New(bank, n, d, search.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := full.Search(q, nq, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := search.NewHalf(half, n, d, search.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := ix.Search(q, nq, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("distance %d: %g over the halves, %g over their float32 values", i, got[i], want[i])
+		}
+	}
+	// The memory each holds, the bank included: the halves in place of
+	// the float32 vectors, the rest the same.
+	f32, f16 := full.Bytes(), ix.Bytes()
+	t.Logf("bank of %d x %d with its index: %.1f MB in float32, %.1f MB in half precision (%.2f)", n, d, float64(f32)/1e6, float64(f16)/1e6, float64(f16)/float64(f32))
+	if f32-f16 != int64(2*n*d) || float64(f16) > 0.6*float64(f32) {
+		t.Errorf("a half-precision bank and its index hold %d bytes, float32 %d", f16, f32)
 	}
 }
