@@ -64,7 +64,13 @@ command -v nvidia-smi >/dev/null && nvidia-smi -L 2>&1 | tee -a "$log" || true
 # The program: carried, or built here.
 bin=$kit/bin/gpubench
 if [ -f "$bin.xz" ] && [ ! -x "$bin" ]; then
-	xz -dc "$bin.xz" >"$bin" && chmod +x "$bin"
+	# xz, or Python's lzma where the image has no xz.
+	if command -v xz >/dev/null; then
+		xz -dc "$bin.xz" >"$bin.tmp"
+	else
+		python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())' "$bin.xz" >"$bin.tmp"
+	fi
+	chmod +x "$bin.tmp" && mv "$bin.tmp" "$bin"
 fi
 if [ ! -x "$bin" ]; then
 	command -v go >/dev/null || { say "no $bin and no Go to build it: run tools/gpubench/kit.sh first"; exit 1; }
