@@ -336,10 +336,14 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 	if err != nil {
 		return nil, fmt.Errorf("patchcore: %w", err)
 	}
+	// An f16 bank is held as halves from here on: half the memory, and the
+	// threshold and every score use exactly what its file will hold.
+	var half []uint16
 	if prec == bank.F16 {
-		if err := bank.RoundToHalf(vecs); err != nil {
+		if half, err = bank.Halves(vecs); err != nil {
 			return nil, fmt.Errorf("patchcore: bank precision f16: %w", err)
 		}
+		vecs = nil
 	} else {
 		prec = "" // float32 banks keep the version-1 header
 	}
@@ -363,16 +367,11 @@ func NewBank(x *Extractor, f *Features, cfg Config, t *Timings, progress Progres
 			Created:      time.Now().UTC().Format(time.RFC3339),
 		},
 		Vectors: vecs,
+		Half:    half,
 	}
 	for _, l := range b.Layers {
 		s := x.Exec.Model().LayerShape(l)
 		b.LayerShapes = append(b.LayerShapes, s[1:])
-	}
-	if prec == bank.F16 {
-		// Held as halves from here on: half the memory, the same scores.
-		if err := b.StoreHalf(vecs); err != nil {
-			return nil, fmt.Errorf("patchcore: %w", err)
-		}
 	}
 	return b, nil
 }

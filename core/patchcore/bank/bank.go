@@ -137,20 +137,6 @@ func (b *Bank) Float32() []float32 {
 	return v
 }
 
-// StoreHalf moves vectors already rounded to half precision (RoundToHalf)
-// into Half, so that the bank holds them in half the memory.
-func (b *Bank) StoreHalf(vectors []float32) error {
-	h := make([]uint16, len(vectors))
-	for i, v := range vectors {
-		h[i] = toHalf(v)
-		if vec.FromHalf(h[i]) != v {
-			return fmt.Errorf("bank: value %g at %d is not a half-precision value (RoundToHalf the vectors first)", v, i)
-		}
-	}
-	b.Half, b.Vectors = h, nil
-	return nil
-}
-
 // Encode returns the bank's file bytes.
 func (b *Bank) Encode() ([]byte, error) {
 	if n := max(len(b.Vectors), len(b.Half)); n != b.N*b.D || b.Vectors != nil && b.Half != nil {

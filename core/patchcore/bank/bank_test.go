@@ -204,15 +204,18 @@ func TestHalfPrecisionBank(t *testing.T) {
 			t.Fatalf("value %d: %g read back as %g", i, h.Vectors[i], v)
 		}
 	}
-	// Stored as halves, it encodes to the same bytes.
-	if err := h.StoreHalf(h.Vectors); err != nil || h.Vectors != nil {
-		t.Fatalf("StoreHalf: %v (float32 vectors left: %d)", err, len(h.Vectors))
+	// Held as halves, it encodes to the same bytes; with both, it is refused.
+	hv, err := Halves(h.Vectors)
+	if err != nil {
+		t.Fatal(err)
 	}
+	h.Half = hv
+	if _, err := h.Encode(); err == nil {
+		t.Error("a bank with both float32 and half vectors encoded")
+	}
+	h.Vectors = nil
 	if again, err := h.Encode(); err != nil || !bytes.Equal(again, half) {
 		t.Errorf("encoding the halves: %v (same bytes: %v)", err, bytes.Equal(again, half))
-	}
-	if err := b.StoreHalf([]float32{0.1}); err == nil || !strings.Contains(err.Error(), "RoundToHalf") {
-		t.Errorf("StoreHalf of 0.1: %v", err)
 	}
 	// Version 1 with precision f16: the checksum is redone so that only
 	// the disagreement is wrong.

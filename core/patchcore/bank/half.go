@@ -33,12 +33,35 @@ func ParsePrecision(p string) (string, error) {
 // an error, not an infinity.
 func RoundToHalf(v []float32) error {
 	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.Abs(float64(x)) > maxHalf {
-			return fmt.Errorf("bank: value %g at %d does not fit half precision (at most %d)", x, i, maxHalf)
+		h, err := halfOf(x, i)
+		if err != nil {
+			return err
 		}
-		v[i] = vec.FromHalf(toHalf(x))
+		v[i] = vec.FromHalf(h)
 	}
 	return nil
+}
+
+// Halves is v rounded as RoundToHalf rounds it, as half-precision bits:
+// what a bank of precision F16 holds in Bank.Half.
+func Halves(v []float32) ([]uint16, error) {
+	out := make([]uint16, len(v))
+	for i, x := range v {
+		h, err := halfOf(x, i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// halfOf is value i's nearest half, or the error that it has none.
+func halfOf(x float32, i int) (uint16, error) {
+	if math.IsNaN(float64(x)) || math.Abs(float64(x)) > maxHalf {
+		return 0, fmt.Errorf("bank: value %g at %d does not fit half precision (at most %d)", x, i, maxHalf)
+	}
+	return toHalf(x), nil
 }
 
 // toHalf converts a finite float32 within the half range to the nearest

@@ -54,6 +54,9 @@ func TestToHalfNearest(t *testing.T) {
 			}
 		}
 	}
+	if _, err := Halves([]float32{1, 70000}); err == nil {
+		t.Error("Halves took 70000, past the half range")
+	}
 	if err := RoundToHalf([]float32{1, 70000}); err == nil {
 		t.Error("70000 does not fit half precision, and no error said so")
 	}

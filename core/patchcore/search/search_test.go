@@ -273,11 +273,10 @@ func TestHalfBank(t *testing.T) {
 	if err := pbank.RoundToHalf(bank); err != nil {
 		t.Fatal(err)
 	}
-	var hb pbank.Bank
-	if err := hb.StoreHalf(append([]float32(nil), bank...)); err != nil {
+	half, err := pbank.Halves(bank)
+	if err != nil {
 		t.Fatal(err)
 	}
-	half := hb.Half
 	full, err := search.New(bank, n, d, search.Options{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
