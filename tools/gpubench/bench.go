@@ -11,6 +11,7 @@ import (
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
 	"github.com/tessera/tessera/core/compute/webgpu"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/internal/golden"
 )
 
@@ -24,17 +25,6 @@ type BackboneRow struct {
 	GFLOPs     float64 `json:"gflop_per_s"`
 }
 
-// input is a fixed batch of the model's input size.
-func input(m *backbone.Model, batch int) ([]float32, []int) {
-	c, h, w := m.InputShape()
-	x := make([]float32, batch*c*h*w)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range x {
-		x[i] = rng.Float32()*4 - 2
-	}
-	return x, []int{batch, c, h, w}
-}
-
 // forward times m's forward pass of batch images on b: the median
 // milliseconds per image.
 func forward(m *backbone.Model, b compute.Backend, batch, warm, runs int) (float64, error) {
@@ -42,12 +32,11 @@ func forward(m *backbone.Model, b compute.Backend, batch, warm, runs int) (float
 	if err != nil {
 		return 0, err
 	}
-	x, shape := input(m, batch)
-	ms, err := timed(warm, runs, func() error {
-		_, err := e.Run(x, shape) // reads the features back: the GPU has finished
-		return err
-	})
-	return ms / float64(batch), err
+	ms, err := inspector.TimeForward(e, batch, warm, runs)
+	if err != nil {
+		return 0, err
+	}
+	return inspector.Median(ms), nil
 }
 
 func (r *Report) backbones(w weightFiles, batches []int, quick bool) error {

@@ -14,8 +14,10 @@ import (
 	"github.com/tessera/tessera/core/backbone"
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu"
+	"github.com/tessera/tessera/core/inspector"
 	"github.com/tessera/tessera/core/npy"
 	"github.com/tessera/tessera/internal/golden"
+	"github.com/tessera/tessera/internal/weights"
 )
 
 // weightFiles finds the shared models and their golden outputs: in the
@@ -24,15 +26,11 @@ import (
 type weightFiles struct{ dir string }
 
 func (w weightFiles) model(name string) (string, error) {
-	for _, p := range []string{filepath.Join(w.dir, name), filepath.Join("weights", name)} {
-		if w.dir == "" && p == name {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
+	p, err := weights.ResolveName(name, w.dir)
+	if err != nil && w.dir != "" {
+		p, err = weights.ResolveName(name, "weights")
 	}
-	return "", fmt.Errorf("no %s in %q or weights/", name, w.dir)
+	return p, err
 }
 
 // load reads a shared model with its graph outputs as features.
@@ -183,10 +181,7 @@ func timed(warm, runs int, f func() error) (float64, error) {
 		ms[i] = time.Since(t0).Seconds() * 1e3
 	}
 	slices.Sort(ms)
-	if runs%2 == 1 {
-		return ms[runs/2], nil
-	}
-	return (ms[runs/2-1] + ms[runs/2]) / 2, nil
+	return inspector.Median(ms), nil
 }
 
 func random(rng *rand.Rand, n int) []float32 {
