@@ -147,9 +147,22 @@ func (b *Backend) run(name string, params []uint32, total int, groups *[3]uint32
 	pass.DispatchWorkgroups(g[0], g[1], g[2])
 	pass.End()
 	pass.Release()
+	b.recordedOne()
+}
+
+// recordedOne counts a command recorded, submitting the recording once it
+// holds submitEvery (b.rec held).
+func (b *Backend) recordedOne() {
 	if b.recorded++; b.recorded >= b.submitEvery {
 		b.flush()
 	}
+}
+
+// submit submits what is recorded now (a read, or Close, needs it done).
+func (b *Backend) submit() {
+	b.rec.Lock()
+	defer b.rec.Unlock()
+	b.flush()
 }
 
 // encoder returns the command encoder recording the work issued since the

@@ -105,17 +105,14 @@ func (b *Backend) matmul(a matmulArgs) {
 	if a.m >= 128 && ((a.m+63)/64)*((a.n+63)/64) >= bigTiles {
 		name, rows = "matmul8", 128
 	}
-	params := []uint32{uint32(a.m), uint32(a.n), uint32(a.k), uint32(a.ldb), uint32(a.aOff), uint32(a.bOff), uint32(a.cOff), uint32(a.biasOff),
-		a.flags, f32(a.lo), f32(a.hi), 0}
+	conv, geom := uint32(0), [14]uint32{3: 1, 4: 1} // KH = KW = 1: the kernel never divides by 0
 	if g := a.conv; g != nil {
 		s := g.spec
-		params[11] = 1
-		params = append(params, uint32(g.c), uint32(g.h), uint32(g.w), uint32(s.KH), uint32(s.KW), uint32(s.StrideH), uint32(s.StrideW), uint32(s.DilH),
-			uint32(s.DilW), uint32(s.PadT), uint32(s.PadL), uint32(g.ow), uint32(g.ohw), uint32(g.ldc))
-	} else {
-		params = append(params, make([]uint32, 14)...)
-		params[len(params)-14+3], params[len(params)-14+4] = 1, 1 // KH = KW = 1: never divides by 0
+		conv, geom = 1, [14]uint32{uint32(g.c), uint32(g.h), uint32(g.w), uint32(s.KH), uint32(s.KW), uint32(s.StrideH), uint32(s.StrideW),
+			uint32(s.DilH), uint32(s.DilW), uint32(s.PadT), uint32(s.PadL), uint32(g.ow), uint32(g.ohw), uint32(g.ldc)}
 	}
+	params := append([]uint32{uint32(a.m), uint32(a.n), uint32(a.k), uint32(a.ldb), uint32(a.aOff), uint32(a.bOff), uint32(a.cOff), uint32(a.biasOff),
+		a.flags, f32(a.lo), f32(a.hi), conv}, geom[:]...)
 	groups := [3]uint32{uint32((a.n + 63) / 64), uint32((a.m + rows - 1) / rows), 1}
 	b.run(name, params, 0, &groups, a.c, a.a, a.b, a.bias)
 }

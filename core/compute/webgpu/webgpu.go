@@ -126,9 +126,7 @@ func Open(opts Options) (compute.Backend, error) {
 // Close releases the device (a browser's is destroyed, freeing its memory
 // at once); the backend must not be used again.
 func (b *Backend) Close() {
-	b.rec.Lock()
-	b.flush()
-	b.rec.Unlock()
+	b.submit()
 	for _, k := range b.pipelines {
 		k.pipeline.Release()
 		k.layout.Release()
@@ -315,9 +313,7 @@ func (b *Backend) read(src *wgpu.Buffer, n int) (out []float32, err error) {
 	}
 	defer b.free(staging)
 	b.copyBytes(src, 0, staging, 0, size)
-	b.rec.Lock()
-	b.flush()
-	b.rec.Unlock()
+	b.submit()
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
@@ -385,9 +381,7 @@ func (b *Backend) copyBytes(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, d
 		b.failDevice("copying", err)
 		return
 	}
-	if b.recorded++; b.recorded >= b.submitEvery {
-		b.flush()
-	}
+	b.recordedOne()
 }
 
 // f32 packs a float into a parameter word.
