@@ -13,6 +13,8 @@ type convWeights struct {
 	groups []*sgemm.Packed // per group: (OutC/Group) x (InC/Group*KH*KW)
 	raw    []float32       // OIHW, for the depthwise kernel
 	bias   []float32       // OutC values, zeros when the model has none
+	// shifted: groups[0] is packed tap-major for convShifted.
+	shifted bool
 }
 
 func (w *convWeights) Spec() compute.ConvSpec { return w.spec }
@@ -29,6 +31,11 @@ func (b *Backend) PrepareConv(spec compute.ConvSpec, weight, bias []float32) com
 	}
 	if w.depthwise() {
 		w.raw = weight
+		return w
+	}
+	if shiftable(spec) && !b.im2colOnly {
+		w.groups = []*sgemm.Packed{packTapMajor(spec, weight)}
+		w.shifted = true
 		return w
 	}
 	og := spec.OutC / spec.Group
@@ -48,6 +55,10 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 	out := b.alloc([]int{n, s.OutC, oh, ow})
 	if w.depthwise() {
 		b.depthwise(in, out, w, act)
+		return out
+	}
+	if w.shifted {
+		b.convShifted(in, out, w, act)
 		return out
 	}
 	cg := c / s.Group

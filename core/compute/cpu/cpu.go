@@ -19,6 +19,9 @@ type Backend struct {
 	team    *parallel.Team
 	free    map[int][][]float32 // released buffers by length, reused by the next pass
 	mu      sync.Mutex
+	// im2colOnly makes every convolution go through im2col, so that tests
+	// and benchmarks can set convShifted against it.
+	im2colOnly bool
 }
 
 // New returns a CPU backend using workers goroutines (all cores when <= 0).

@@ -71,6 +71,16 @@ func TestConvMatchesDefinition(t *testing.T) {
 		{8, 15, 15, compute.ConvSpec{OutC: 7, KH: 1, KW: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
 		{3, 23, 20, compute.ConvSpec{OutC: 5, KH: 7, KW: 7, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 3, PadL: 3, PadB: 3, PadR: 3, Group: 1}},
 		{8, 12, 13, compute.ConvSpec{OutC: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 0, PadB: 1, PadR: 2, Group: 2}},
+		// Read in place (sgemm.Shifted): 16 or more channels, stride 1 and
+		// 2, odd and even sizes, asymmetric pads, non-square filters, and
+		// more channels than one depth pass takes.
+		{16, 14, 14, compute.ConvSpec{OutC: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}},
+		{24, 15, 16, compute.ConvSpec{OutC: 13, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}},
+		{17, 13, 11, compute.ConvSpec{OutC: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 0, PadL: 1, PadB: 1, PadR: 0, Group: 1}},
+		{16, 10, 10, compute.ConvSpec{OutC: 8, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
+		{16, 9, 10, compute.ConvSpec{OutC: 9, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1}},
+		{16, 8, 9, compute.ConvSpec{OutC: 6, KH: 3, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadB: 1, Group: 1}},
+		{260, 6, 5, compute.ConvSpec{OutC: 8, KH: 1, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadL: 1, PadR: 1, Group: 1}},
 		// Depthwise: the plane-wide fast path (stride 1 and 2, odd and even
 		// sizes, asymmetric pads) and the direct path (dilation, stride 3).
 		{6, 14, 14, compute.ConvSpec{OutC: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 6}},
@@ -190,5 +200,62 @@ func TestMaxPoolAgainstNaive(t *testing.T) {
 			}
 		}
 		closeTo(t, fmt.Sprintf("maxpool %+v", s), got.Data, want, 0)
+	}
+}
+
+// TestShiftedMatchesIm2col runs the shiftable cases of ResNet's 3x3
+// convolutions both ways: the two products sum in different orders, so
+// they agree to rounding, not bit for bit.
+func TestShiftedMatchesIm2col(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range resNetConvs {
+		s := tc.spec()
+		x := randSlice(r, s.InC*tc.hw*tc.hw)
+		wt, bias := randSlice(r, s.OutC*s.InC*9), randSlice(r, s.OutC)
+		var out [2][]float32
+		for i, only := range []bool{false, true} {
+			b := New(2)
+			b.im2colOnly = only
+			out[i] = b.Conv(b.Upload([]int{1, s.InC, tc.hw, tc.hw}, x), b.PrepareConv(s, wt, bias), compute.Identity).(*Tensor).Data
+		}
+		closeTo(t, tc.name(), out[0], out[1], 1e-4)
+	}
+}
+
+// resNetConv is one of ResNet-50's 3x3 convolutions up to layer3 at
+// 224x224: c channels in and out, an hw x hw input.
+type resNetConv struct{ c, hw, stride int }
+
+var resNetConvs = []resNetConv{{64, 56, 1}, {128, 28, 1}, {256, 14, 1}, {128, 56, 2}, {256, 28, 2}}
+
+func (tc resNetConv) spec() compute.ConvSpec {
+	return compute.ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, StrideH: tc.stride, StrideW: tc.stride, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}
+}
+
+func (tc resNetConv) name() string { return fmt.Sprintf("%dx%dx%d/%d", tc.c, tc.hw, tc.hw, tc.stride) }
+
+// BenchmarkConv3x3 sets the in-place (shifted) convolution against
+// im2col on ResNet's 3x3 layers, one image, all cores.
+func BenchmarkConv3x3(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range resNetConvs {
+		s := tc.spec()
+		x := randSlice(r, s.InC*tc.hw*tc.hw)
+		wt, bias := randSlice(r, s.OutC*s.InC*9), randSlice(r, s.OutC)
+		oh, ow := s.OutSize(tc.hw, tc.hw)
+		flop := 2 * float64(s.OutC*s.InC*9*oh*ow)
+		for _, only := range []bool{false, true} {
+			path := map[bool]string{false: "shifted", true: "im2col"}[only]
+			b.Run(tc.name()+"/"+path, func(b *testing.B) {
+				be := New(0)
+				defer be.Close()
+				be.im2colOnly = only
+				in, w := be.Upload([]int{1, s.InC, tc.hw, tc.hw}, x), be.PrepareConv(s, wt, bias)
+				for b.Loop() {
+					be.Release(be.Conv(in, w, compute.Identity))
+				}
+				b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

@@ -96,6 +96,51 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue,
 	par.For(mTiles*nTiles, run)
 }
 
+// Shifted describes a B that is read in place from shifted copies of one
+// buffer: B's rows come in len(Offsets) blocks of Rows rows, block t
+// starting at b[Offsets[t]] and its rows Stride apart. A stride-1 or
+// phase-split convolution input is such a B: each filter tap is a block
+// of the input channels' planes, shifted by the tap's offset, so no
+// im2col copy is needed.
+type Shifted struct {
+	Offsets      []int
+	Rows, Stride int
+}
+
+// PanelRows is m rounded up to whole panels of rows: the rows MulShifted's
+// C must have.
+func PanelRows(m int) int { return (m + mr - 1) / mr * mr }
+
+// MulShifted sets C = A x B (then applies ep), where B is the K x n
+// matrix sh describes in b (K = len(sh.Offsets)*sh.Rows) and n is a
+// multiple of 16; C has PanelRows(M) rows with row stride ldc, and the
+// rows past M are left with whatever the padding computes.
+func (a *Packed) MulShifted(c []float32, ldc int, b []float32, sh Shifted, n int, ep Epilogue, par Parallel) {
+	if len(sh.Offsets)*sh.Rows != a.K || n%nr != 0 || sh.Rows <= 0 {
+		panic("sgemm: shifted B does not match A or n is not a multiple of 16")
+	}
+	if len(c) < (PanelRows(a.M)-1)*ldc+n {
+		panic("sgemm: C has no room for whole row panels")
+	}
+	if a.M == 0 || n == 0 {
+		return
+	}
+	for _, off := range sh.Offsets {
+		if off < 0 || off+(sh.Rows-1)*sh.Stride+n > len(b) {
+			panic("sgemm: shifted B reaches outside its buffer")
+		}
+	}
+	src := bSource{b: b, ldb: sh.Stride, k: a.K, n: n, offsets: sh.Offsets, rows: sh.Rows, wholeRows: true}
+	tm, tn := tileSize(a.M, n, par.Workers())
+	mTiles := (a.M + tm - 1) / tm
+	nTiles := (n + tn - 1) / tn
+	par.For(mTiles*nTiles, func(t int) {
+		i0 := (t % mTiles) * tm
+		j0 := (t / mTiles) * tn
+		a.tile(c, ldc, &src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
+	})
+}
+
 // tileSize picks the rows and columns of C per task: mc x nc, shrunk for
 // small products so that every worker gets several tasks and none waits
 // long for the last one.
@@ -124,15 +169,31 @@ func packWhole(k, ldb int) bool {
 }
 
 // bSource hands out B panels of nr columns starting at depth p0: from the
-// packed copy, from B itself, or from the packed last partial panel.
+// packed copy, from B itself, from the packed last partial panel, or from
+// B's shifted blocks.
 type bSource struct {
 	b            []float32
 	ldb, k, n    int
 	packed, tail *[]float32
+	offsets      []int // Shifted.Offsets, nil when B is not shifted
+	rows         int   // Shifted.Rows
+	wholeRows    bool  // C has PanelRows(M) rows
+}
+
+// passEnd is where the depth pass starting at p0 ends: kc on, or at the
+// end of a shifted block, whose rows continue elsewhere.
+func (s *bSource) passEnd(p0 int) int {
+	end := min(p0+kc, s.k)
+	if s.offsets != nil {
+		end = min(end, (p0/s.rows+1)*s.rows)
+	}
+	return end
 }
 
 func (s *bSource) panel(j, p0 int) ([]float32, int) {
 	switch {
+	case s.offsets != nil:
+		return s.b[s.offsets[p0/s.rows]+(p0%s.rows)*s.ldb+j:], s.ldb
 	case s.packed != nil:
 		return (*s.packed)[(j/nr)*nr*s.k+p0*nr:], nr
 	case j+nr > s.n:
@@ -171,10 +232,12 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 	if ep.Clamp {
 		lo, hi = ep.Min, ep.Max
 	}
-	last := max(0, (k-1)/kc*kc) // start of the last depth pass
 	wide := hasWide()
-	for p0 := 0; p0 <= last; p0 += kc {
-		kl := min(kc, k-p0)
+	// One pass even when k is 0, so that C is still set and finished.
+	for p0, p1, first := 0, 0, true; first || p0 < k; p0, first = p1, false {
+		p1 = src.passEnd(p0)
+		kl := p1 - p0
+		lastPass := p1 == k
 		acc := p0 > 0
 		for j := j0; j < j1; {
 			bpanel, ldb := src.panel(j, p0)
@@ -189,12 +252,17 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]
 				mw := min(mr, i1-i)
 				var fin *finish
-				if p0 == last && (ep.Bias != nil || ep.Clamp) {
+				if lastPass && (ep.Bias != nil || ep.Clamp) {
 					clear(bias[:])
 					if ep.Bias != nil {
 						copy(bias[:mw], ep.Bias[i:i+mw])
 					}
 					fin = &finish{bias: bias[:], lo: lo, hi: hi}
+				}
+				if src.wholeRows {
+					// C has rows to spare: the panel's padding rows are
+					// computed (as zeros plus nothing) in place.
+					mw = mr
 				}
 				if pair && mw == mr {
 					kernelWide(kl, apanel, bpanel, bnext, ldb, c[i*ldc+j:], ldc, acc, fin)

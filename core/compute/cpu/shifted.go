@@ -1,0 +1,126 @@
+package cpu
+
+import (
+	"github.com/tessera/tessera/core/compute"
+	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+	"github.com/tessera/tessera/core/compute/cpu/vec"
+)
+
+// minShiftedRows is the fewest input channels for which a convolution
+// reads its input in place (sgemm.Shifted) instead of through im2col:
+// each filter tap is one depth pass of that many rows, and a pass of a
+// few rows (an RGB stem) costs more in calls than im2col saves.
+const minShiftedRows = 16
+
+// shiftable reports whether a convolution reads its input in place:
+// unit dilation, one group, a filter wider than one pixel and a stride of
+// 1 or 2 in both directions.
+func shiftable(s compute.ConvSpec) bool {
+	return s.Group == 1 && s.DilH == 1 && s.DilW == 1 && s.StrideH == s.StrideW &&
+		s.StrideH <= 2 && s.KH*s.KW > 1 && s.InC >= minShiftedRows
+}
+
+// packTapMajor packs OIHW weights with the depth ordered tap by tap
+// (k = tap*InC + channel), the order in which a shifted input holds them.
+func packTapMajor(s compute.ConvSpec, weight []float32) *sgemm.Packed {
+	taps := s.KH * s.KW
+	k := s.InC * taps
+	a := make([]float32, s.OutC*k)
+	for o := 0; o < s.OutC; o++ {
+		for c := 0; c < s.InC; c++ {
+			for t := 0; t < taps; t++ {
+				a[o*k+t*s.InC+c] = weight[(o*s.InC+c)*taps+t]
+			}
+		}
+	}
+	return sgemm.Pack(a, s.OutC, k)
+}
+
+// shiftedLayout is where a shifted convolution keeps its input: each
+// channel padded (and, for stride 2, split into four phase planes, as the
+// depthwise convolution does), so that filter tap t reads output position
+// (oy, ox) at offsets[t] + oy*pw + ox of the channel's block. The output
+// is computed at width pw, cols columns in all (a multiple of 16); the
+// columns past ow are dropped.
+type shiftedLayout struct {
+	st, pw, phase, stride, cols int
+	offsets                     []int
+}
+
+func newShiftedLayout(s compute.ConvSpec, h, w, oh int) shiftedLayout {
+	st := s.StrideH
+	hp, wp := h+s.PadT+s.PadB, w+s.PadL+s.PadR
+	ph, pw := (hp+st-1)/st, (wp+st-1)/st
+	l := shiftedLayout{st: st, pw: pw, cols: roundUp(oh*pw, 16)}
+	// A phase plane holds its rows and whatever the last tap reads past
+	// them for the dropped columns.
+	maxOff := (s.KH-1)/st*pw + (s.KW-1)/st
+	l.phase = roundUp(max(ph*pw, maxOff+l.cols), 16)
+	l.stride = st * st * l.phase
+	if l.stride%512 == 0 {
+		// Channel blocks a multiple of 2 KiB apart would share cache sets.
+		l.stride += 16
+	}
+	for ky := 0; ky < s.KH; ky++ {
+		for kx := 0; kx < s.KW; kx++ {
+			l.offsets = append(l.offsets, ((ky%st)*st+kx%st)*l.phase+(ky/st)*pw+kx/st)
+		}
+	}
+	return l
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// fill writes one image's c x h x w planes into their padded (or phase)
+// positions; the padding cells are zero from the start and never written.
+func (l *shiftedLayout) fill(b *Backend, dst, src []float32, s compute.ConvSpec, c, h, w int) {
+	b.parallel(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			plane := src[ch*h*w : (ch+1)*h*w]
+			block := dst[ch*l.stride : (ch+1)*l.stride]
+			for y := 0; y < h; y++ {
+				py := y + s.PadT
+				line := plane[y*w : (y+1)*w]
+				if l.st == 1 {
+					copy(block[py*l.pw+s.PadL:], line)
+					continue
+				}
+				// Even columns go to phase PadL%2 of this row parity, odd
+				// ones to the other.
+				row := (py % 2) * 2 * l.phase
+				pe, po := s.PadL%2, (s.PadL+1)%2
+				even := block[row+pe*l.phase+(py/2)*l.pw+s.PadL/2:]
+				odd := block[row+po*l.phase+(py/2)*l.pw+(s.PadL+1)/2:]
+				vec.Deinterleave(even, odd, line)
+			}
+		}
+	})
+}
+
+// convShifted is Conv for a shiftable convolution: the image's planes are
+// laid out once, the product reads every tap from them in place, and the
+// output rows are copied out without their extra columns.
+func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activation) {
+	s := w.spec
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := out.shape[2], out.shape[3]
+	l := newShiftedLayout(s, h, wd, oh)
+	planes := b.scratch(c * l.stride)
+	defer b.putScratch(planes)
+	wide := b.alloc([]int{sgemm.PanelRows(s.OutC), l.cols})
+	defer b.Release(wide)
+	sh := sgemm.Shifted{Offsets: l.offsets, Rows: c, Stride: l.stride}
+	ep := sgemm.Epilogue{Bias: w.bias, Clamp: act.Clamp, Min: act.Min, Max: act.Max}
+	for img := 0; img < n; img++ {
+		l.fill(b, planes, in.Data[img*c*h*wd:(img+1)*c*h*wd], s, c, h, wd)
+		w.groups[0].MulShifted(wide.Data, l.cols, planes, sh, l.cols, ep, b.team)
+		dst := out.Data[img*s.OutC*oh*ow : (img+1)*s.OutC*oh*ow]
+		b.parallel(s.OutC, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				for oy := 0; oy < oh; oy++ {
+					copy(dst[(o*oh+oy)*ow:(o*oh+oy+1)*ow], wide.Data[o*l.cols+oy*l.pw:])
+				}
+			}
+		})
+	}
+}
