@@ -95,6 +95,11 @@ func TestFailover(t *testing.T) {
 // whole is a CPU backend that does not ask for batches in parts.
 type whole struct{ compute.Backend }
 
+// ConvAdd is the CPU backend's, so that both runs add residuals alike.
+func (w whole) ConvAdd(x compute.Tensor, wt compute.Weights, r compute.Tensor, act compute.Activation, reuse bool) compute.Tensor {
+	return w.Backend.(compute.ResidualConv).ConvAdd(x, wt, r, act, reuse)
+}
+
 // TestBatchInParts: the CPU backend runs a batch one image at a time
 // (compute.PartBatcher); the features are bit for bit those of the whole
 // batch at once.

@@ -94,7 +94,10 @@ type step struct {
 	conv   compute.ConvSpec
 	weight []float32 // Conv OIHW weights
 	bias   []float32
-	act    compute.Activation
+	// residual: a Conv whose output had an Add as its only reader, now
+	// act(conv(inputs[0]) + inputs[1]).
+	residual bool
+	act      compute.Activation
 	scale  []float32 // BatchNormalization as a per-channel affine map
 	shift  []float32
 	pool   compute.PoolSpec

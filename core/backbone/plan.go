@@ -63,7 +63,7 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 				return nil, err
 			}
 			scale, shift := bnAffine(consts, n.Inputs[1:], eps)
-			if p := fusable(n.Inputs[0]); p != nil && p.op == "Conv" && !p.act.Clamp {
+			if p := fusable(n.Inputs[0]); p != nil && p.op == "Conv" && !p.act.Clamp && !p.residual {
 				foldAffine(p, scale, shift)
 				retarget(p, out, producer)
 				continue
@@ -104,6 +104,14 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 			s.axis = axis
 			fallthrough
 		case "Add", "Mul", "Gemm":
+			if p := residualConv(n, data, shapes, fusable); p != nil {
+				// The Conv moves to the Add's place, after the residual's
+				// producer, which may come after it.
+				steps = slices.DeleteFunc(steps, func(s *step) bool { return s == p })
+				steps = append(steps, p)
+				retarget(p, out, producer)
+				continue
+			}
 			// Constant operands are uploaded once, when the plan is prepared.
 			s.consts = map[int]*onnx.Tensor{}
 			for i, in := range n.Inputs {
@@ -131,6 +139,26 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 		producer[out] = s
 	}
 	return steps, nil
+}
+
+// residualConv folds an Add of two tensors of one shape, one of them the
+// only use of a Conv's output, into that Conv (the Conv's step with the
+// other operand as its residual), and returns the Conv's step; nil when
+// the Add is not of that kind.
+func residualConv(n *onnx.Node, data []string, shapes map[string][]int, fusable func(string) *step) *step {
+	if n.Op != "Add" || len(n.Inputs) != 2 || len(data) != 2 || !slices.Equal(shapes[data[0]], shapes[data[1]]) {
+		return nil
+	}
+	for i, in := range data {
+		p := fusable(in)
+		if p == nil || p.op != "Conv" || p.act.Clamp || p.residual {
+			continue
+		}
+		p.residual = true
+		p.inputs = append(p.inputs, data[1-i])
+		return p
+	}
+	return nil
 }
 
 // retarget makes step p produce name instead of its current output.

@@ -169,7 +169,9 @@ func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Durati
 	}()
 	for _, s := range m.steps {
 		t0 := time.Now()
-		out, err := e.exec(s, live)
+		// A tensor read last by this step may hold its output.
+		last := func(t string) bool { return left[t] == 1 && !isLayer[t] }
+		out, err := e.exec(s, live, last)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +182,9 @@ func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Durati
 		for _, in := range s.inputs {
 			left[in]--
 			if left[in] == 0 && !isLayer[in] {
-				b.Release(live[in])
+				if live[in] != out {
+					b.Release(live[in])
+				}
 				delete(live, in)
 			}
 		}
@@ -203,7 +207,7 @@ func (e *Executor) run(x []float32, shape []int, observe func(*step, time.Durati
 	return feats, nil
 }
 
-func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor, error) {
+func (e *Executor) exec(s *step, live map[string]compute.Tensor, last func(string) bool) (compute.Tensor, error) {
 	b := e.dev.Backend()
 	arg := func(i int) compute.Tensor {
 		if c, ok := e.consts[s][i]; ok {
@@ -220,7 +224,23 @@ func (e *Executor) exec(s *step, live map[string]compute.Tensor) (compute.Tensor
 	}
 	switch s.op {
 	case "Conv":
-		return b.Conv(live[s.inputs[0]], e.weights[s], s.act), nil
+		x := live[s.inputs[0]]
+		if !s.residual {
+			return b.Conv(x, e.weights[s], s.act), nil
+		}
+		r := live[s.inputs[1]]
+		if rc, ok := b.(compute.ResidualConv); ok {
+			return rc.ConvAdd(x, e.weights[s], r, s.act, last(s.inputs[1])), nil
+		}
+		y := b.Conv(x, e.weights[s], compute.Identity)
+		sum := b.Binary(compute.Add, y, r, y.Shape())
+		b.Release(y)
+		if !s.act.Clamp {
+			return sum, nil
+		}
+		out := b.Activate(sum, s.act)
+		b.Release(sum)
+		return out, nil
 	case "Affine":
 		return b.Affine(live[s.inputs[0]], s.scale, s.shift, s.act), nil
 	case "Activate":

@@ -172,6 +172,16 @@ type NetworkOps interface {
 	Transpose2D(a Tensor) Tensor
 }
 
+// ResidualConv is a backend that adds a residual connection where a
+// convolution writes its output, instead of in a pass of its own (a
+// ResNet block's last convolution and its shortcut).
+type ResidualConv interface {
+	// ConvAdd returns act(conv(x, w) + bias + r), r of the output's shape.
+	// With reuse, the caller reads r no more and the result may be r
+	// itself, written in place.
+	ConvAdd(x Tensor, w Weights, r Tensor, act Activation, reuse bool) Tensor
+}
+
 // NeighbourSearch is brute-force nearest-neighbour search on the device.
 type NeighbourSearch interface {
 	// PrepareIndex lays out n reference vectors of d values (row-major)

@@ -1,6 +1,9 @@
 package cpu
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
 	"github.com/tessera/tessera/core/compute/cpu/vec"
@@ -49,17 +52,57 @@ func (b *Backend) PrepareConv(spec compute.ConvSpec, weight, bias []float32) com
 func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activation) compute.Tensor {
 	in := x.(*Tensor)
 	w := wt.(*convWeights)
-	s := w.spec
-	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
-	oh, ow := s.OutSize(h, wd)
-	out := b.alloc([]int{n, s.OutC, oh, ow})
+	out := b.alloc(w.outShape(in.shape))
+	b.conv(in, out, w, act, false)
+	return out
+}
+
+func (w *convWeights) outShape(in []int) []int {
+	oh, ow := w.spec.OutSize(in[2], in[3])
+	return []int{in[0], w.spec.OutC, oh, ow}
+}
+
+// ConvAdd adds r where the product writes its output (sgemm's Accumulate),
+// in r's memory when it may be reused; the depthwise and shifted paths,
+// which write their output in a pass of their own, add it there.
+func (b *Backend) ConvAdd(x compute.Tensor, wt compute.Weights, r compute.Tensor, act compute.Activation, reuse bool) compute.Tensor {
+	in, res := x.(*Tensor), r.(*Tensor)
+	w := wt.(*convWeights)
+	shape := w.outShape(in.shape)
+	if !slices.Equal(res.shape, shape) {
+		panic(fmt.Sprintf("cpu: residual of shape %v for a convolution output of %v", res.shape, shape))
+	}
 	if w.depthwise() {
-		b.depthwise(in, out, w, act)
+		out := b.alloc(shape)
+		b.depthwise(in, out, w, compute.Identity)
+		vec.Add(out.Data, out.Data, res.Data)
+		if act.Clamp {
+			vec.ScaleShiftClamp(out.Data, out.Data, 1, 0, act.Min, act.Max)
+		}
 		return out
 	}
+	out := res
+	if !reuse {
+		out = b.alloc(shape)
+		copy(out.Data, res.Data)
+	}
+	b.conv(in, out, w, act, true)
+	return out
+}
+
+// conv writes act(conv(in) + bias), added to what out holds when
+// accumulate is set.
+func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, accumulate bool) {
+	s := w.spec
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := out.shape[2], out.shape[3]
+	if w.depthwise() {
+		b.depthwise(in, out, w, act)
+		return
+	}
 	if w.shifted {
-		b.convShifted(in, out, w, act)
-		return out
+		b.convShifted(in, out, w, act, accumulate)
+		return
 	}
 	cg := c / s.Group
 	og := s.OutC / s.Group
@@ -71,7 +114,7 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 		cols = b.alloc([]int{k, oh * ow})
 		defer b.Release(cols)
 	}
-	ep := sgemm.Epilogue{Clamp: act.Clamp, Min: act.Min, Max: act.Max}
+	ep := sgemm.Epilogue{Clamp: act.Clamp, Min: act.Min, Max: act.Max, Accumulate: accumulate}
 	for img := 0; img < n; img++ {
 		for g := 0; g < s.Group; g++ {
 			src := in.Data[(img*c+g*cg)*h*wd : (img*c+(g+1)*cg)*h*wd]
@@ -85,7 +128,6 @@ func (b *Backend) Conv(x compute.Tensor, wt compute.Weights, act compute.Activat
 			w.groups[g].Mul(dst, oh*ow, bmat, oh*ow, oh*ow, ep, b.team)
 		}
 	}
-	return out
 }
 
 // im2col lays the receptive fields of a C x H x W image out as a

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tessera/tessera/core/compute"
@@ -113,6 +114,24 @@ func TestConvMatchesDefinition(t *testing.T) {
 					}
 				}
 				closeTo(t, fmt.Sprintf("case %d workers %d clamp %v", i, workers, act.Clamp), got.Data, exp, 1e-5)
+				// With a residual, added before the activation, into a
+				// copy of it or in place.
+				res := randSlice(r, len(want))
+				for j := range exp {
+					exp[j] = want[j] + res[j]
+					if act.Clamp {
+						exp[j] = min(max(exp[j], act.Min), act.Max)
+					}
+				}
+				for _, reuse := range []bool{false, true} {
+					rt := b.Upload(got.shape, res)
+					sum := b.ConvAdd(b.Upload([]int{n, tc.c, tc.h, tc.w}, x), b.PrepareConv(s, wt, bias), rt, act, reuse).(*Tensor)
+					name := fmt.Sprintf("case %d workers %d clamp %v residual reuse %v", i, workers, act.Clamp, reuse)
+					closeTo(t, name, sum.Data, exp, 1e-5)
+					if kept := rt.(*Tensor).Data; !reuse && !slices.Equal(kept, res) {
+						t.Fatalf("%s: the residual was changed", name)
+					}
+				}
 			}
 		}
 	}

@@ -97,10 +97,11 @@ func (l *shiftedLayout) fill(b *Backend, dst, src []float32, s compute.ConvSpec,
 	})
 }
 
-// convShifted is Conv for a shiftable convolution: the image's planes are
+// convShifted is conv for a shiftable convolution: the image's planes are
 // laid out once, the product reads every tap from them in place, and the
-// output rows are copied out without their extra columns.
-func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activation) {
+// output rows are copied out without their extra columns (or added to
+// out, then activated, with accumulate).
+func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activation, accumulate bool) {
 	s := w.spec
 	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
 	oh, ow := out.shape[2], out.shape[3]
@@ -111,6 +112,11 @@ func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activ
 	defer b.Release(wide)
 	sh := sgemm.Shifted{Offsets: l.offsets, Rows: c, Stride: l.stride}
 	ep := sgemm.Epilogue{Bias: w.bias, Clamp: act.Clamp, Min: act.Min, Max: act.Max}
+	if accumulate {
+		// The activation follows the sum.
+		ep.Clamp = false
+	}
+	actLo, actHi := bounds(act)
 	for img := 0; img < n; img++ {
 		l.fill(b, planes, in.Data[img*c*h*wd:(img+1)*c*h*wd], s, c, h, wd)
 		w.groups[0].MulShifted(wide.Data, l.cols, planes, sh, l.cols, ep, b.team)
@@ -118,7 +124,16 @@ func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activ
 		b.parallel(s.OutC, func(lo, hi int) {
 			for o := lo; o < hi; o++ {
 				for oy := 0; oy < oh; oy++ {
-					copy(dst[(o*oh+oy)*ow:(o*oh+oy+1)*ow], wide.Data[o*l.cols+oy*l.pw:])
+					row := dst[(o*oh+oy)*ow : (o*oh+oy+1)*ow]
+					src := wide.Data[o*l.cols+oy*l.pw:][:ow]
+					if !accumulate {
+						copy(row, src)
+						continue
+					}
+					vec.Add(row, row, src)
+					if act.Clamp {
+						vec.ScaleShiftClamp(row, row, 1, 0, actLo, actHi)
+					}
 				}
 			}
 		})

@@ -55,11 +55,13 @@ func Pack(a []float32, m, k int) *Packed {
 
 // Epilogue is applied to every element of C once its sum is complete:
 // c = clamp(c + Bias[row], Min, Max) when Clamp is set, c + Bias[row] otherwise.
-// A nil Bias adds nothing.
+// A nil Bias adds nothing. With Accumulate the sum starts from C's values
+// instead of zero: a residual connection added where C is written.
 type Epilogue struct {
-	Bias     []float32
-	Clamp    bool
-	Min, Max float32
+	Bias       []float32
+	Clamp      bool
+	Min, Max   float32
+	Accumulate bool
 }
 
 // Parallel runs f(0), ..., f(n-1), possibly concurrently, and returns
@@ -238,7 +240,7 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 		p1 = src.passEnd(p0)
 		kl := p1 - p0
 		lastPass := p1 == k
-		acc := p0 > 0
+		acc := p0 > 0 || ep.Accumulate
 		for j := j0; j < j1; {
 			bpanel, ldb := src.panel(j, p0)
 			// Two whole panels side by side go to the wide kernel where

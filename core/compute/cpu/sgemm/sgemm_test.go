@@ -56,6 +56,63 @@ func TestMulMatchesNaive(t *testing.T) {
 	}
 }
 
+// TestMulAccumulates adds the product to what C holds, as a residual
+// connection does, on every path: whole tiles, partial rows and columns,
+// several depth passes.
+func TestMulAccumulates(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{6, 16, 32}, {7, 17, 5}, {73, 257, 129}, {64, 600, 196}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		a, b, bias := random(m*k, r), random(k*n, r), random(m, r)
+		prod := naive(a, b, m, k, n)
+		for _, workers := range []int{1, 2} {
+			c := random(m*n, r)
+			want := make([]float32, m*n)
+			for i := range want {
+				want[i] = c[i] + prod[i] + bias[i/n]
+			}
+			Pack(a, m, k).Mul(c, n, b, n, n, Epilogue{Bias: bias, Accumulate: true}, Goroutines(workers))
+			for i := range c {
+				if d := math.Abs(float64(c[i] - want[i])); d > 1e-4 {
+					t.Fatalf("m=%d k=%d n=%d workers=%d: c[%d]=%g want %g", m, k, n, workers, i, c[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestMulShiftedMatchesNaive reads B as blocks of shifted rows of one
+// buffer, with blocks shorter and longer than a depth pass.
+func TestMulShiftedMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range []struct {
+		m, rows, stride, n int
+		offsets           []int
+	}{
+		{13, 20, 50, 48, []int{0, 5, 37}},
+		{6, 300, 33, 32, []int{1, 2}},
+		{64, 16, 70, 64, []int{0, 1, 2, 66, 67, 68}},
+	} {
+		k := len(tc.offsets) * tc.rows
+		buf := random(tc.offsets[len(tc.offsets)-1]+(tc.rows-1)*tc.stride+tc.n, r)
+		b := make([]float32, k*tc.n)
+		for p := 0; p < k; p++ {
+			copy(b[p*tc.n:(p+1)*tc.n], buf[tc.offsets[p/tc.rows]+(p%tc.rows)*tc.stride:])
+		}
+		a, bias := random(tc.m*k, r), random(tc.m, r)
+		want := naive(a, b, tc.m, k, tc.n)
+		for _, workers := range []int{1, 2} {
+			c := random(PanelRows(tc.m)*tc.n, r)
+			Pack(a, tc.m, k).MulShifted(c, tc.n, buf, Shifted{Offsets: tc.offsets, Rows: tc.rows, Stride: tc.stride}, tc.n, Epilogue{Bias: bias}, Goroutines(workers))
+			for i := range want {
+				if d := math.Abs(float64(c[i] - want[i] - bias[i/tc.n])); d > 1e-4 {
+					t.Fatalf("m=%d k=%d n=%d workers=%d: c[%d]=%g want %g", tc.m, k, tc.n, workers, i, c[i], want[i]+bias[i/tc.n])
+				}
+			}
+		}
+	}
+}
+
 func TestPortableKernelMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	k := 37
