@@ -55,7 +55,9 @@ func closeTo(t *testing.T, name string, got, want []float32, tol float64) {
 		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
 	}
 	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > tol*(1+math.Abs(float64(want[i]))) {
+		// NaN fails any comparison: a NaN must meet a NaN.
+		gn, wn := got[i] != got[i], want[i] != want[i]
+		if gn != wn || !gn && math.Abs(float64(got[i]-want[i])) > tol*(1+math.Abs(float64(want[i]))) {
 			t.Fatalf("%s: [%d] = %g, want %g", name, i, got[i], want[i])
 		}
 	}
@@ -192,6 +194,8 @@ func TestMaxPoolAgainstNaive(t *testing.T) {
 		{KH: 2, KW: 2, StrideH: 2, StrideW: 2},
 		{KH: 3, KW: 2, StrideH: 1, StrideW: 2, PadT: 2, PadL: 0, PadB: 1, PadR: 1},
 		{KH: 2, KW: 2, StrideH: 3, StrideW: 3, CeilMode: true},
+		{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{KH: 2, KW: 4, StrideH: 2, StrideW: 2, PadL: 3, PadR: 2, CeilMode: true},
 	} {
 		s.Kind = compute.MaxPool
 		const n, c, h, w = 2, 3, 11, 9
@@ -199,6 +203,7 @@ func TestMaxPoolAgainstNaive(t *testing.T) {
 		for i := range x {
 			x[i] = r.Float32()*2 - 1
 		}
+		x[40] = float32(math.NaN()) // wins its windows
 		got := b.Pool(b.Upload([]int{n, c, h, w}, x), s).(*Tensor)
 		oh, ow := s.OutSize(h, w)
 		want := make([]float32, 0, n*c*oh*ow)

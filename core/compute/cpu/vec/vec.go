@@ -51,6 +51,28 @@ func addGo(dst, a, b []float32) {
 	}
 }
 
+// Max sets dst[i] to b[i] where b[i] > a[i] or b[i] is NaN, to a[i]
+// elsewhere: a max pool's step, NaN carried through from either side; all
+// have the same length.
+func Max(dst, a, b []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_, _ = a[len(dst)-1], b[len(dst)-1]
+	maxOf(dst, a, b)
+}
+
+func maxGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		m, v := a[i], b[i]
+		if v > m || v != v {
+			m = v
+		}
+		dst[i] = m
+	}
+}
+
 // Deinterleave splits src into its even-indexed elements (to even) and
 // odd-indexed elements (to odd); even needs (len(src)+1)/2 room and odd
 // len(src)/2.

@@ -52,6 +52,17 @@ func add(dst, a, b []float32) {
 }
 
 //go:noescape
+func maxAVX2(dst, a, b *float32, n int)
+
+func maxOf(dst, a, b []float32) {
+	if !avx2 {
+		maxGo(dst, a, b)
+		return
+	}
+	maxAVX2(&dst[0], &a[0], &b[0], len(dst))
+}
+
+//go:noescape
 func deinterleaveAVX2(even, odd, src *float32, pairs int)
 
 func deinterleave(even, odd, src []float32) {

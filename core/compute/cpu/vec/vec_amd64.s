@@ -600,3 +600,43 @@ hfc8:
 hfcdone:
 	VZEROUPPER
 	RET
+
+// func maxAVX2(dst, a, b *float32, n int)
+// dst = b where b > a or b is NaN, else a: VMAXPS with b first takes b
+// only where b > a, then the NaNs of b are blended in.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+max8:
+	CMPQ CX, $8
+	JL max1
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMAXPS Y0, Y1, Y2
+	VCMPPS $3, Y1, Y1, Y3
+	VBLENDVPS Y3, Y1, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP max8
+max1:
+	TESTQ CX, CX
+	JZ maxdone
+	VMOVSS (SI), X0
+	VMOVSS (DX), X1
+	VMAXSS X0, X1, X2
+	VCMPSS $3, X1, X1, X3
+	VBLENDVPS X3, X1, X2, X2
+	VMOVSS X2, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $4, DI
+	DECQ CX
+	JMP max1
+maxdone:
+	VZEROUPPER
+	RET

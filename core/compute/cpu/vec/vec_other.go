@@ -10,6 +10,8 @@ func scaleShiftClamp(dst, src []float32, s, t, lo, hi float32) {
 
 func add(dst, a, b []float32) { addGo(dst, a, b) }
 
+func maxOf(dst, a, b []float32) { maxGo(dst, a, b) }
+
 func deinterleave(even, odd, src []float32) { deinterleaveGo(even, odd, src) }
 
 func scaleShiftClampRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, s, t, lo, hi float32) {

@@ -158,3 +158,33 @@ func TestTaps9(t *testing.T) {
 		}
 	}
 }
+
+// TestMax checks the SIMD max against the Go loop bit for bit, NaNs on
+// either side and zeros of both signs included.
+func TestMax(t *testing.T) {
+	nan := float32(math.NaN())
+	negZero := float32(math.Copysign(0, -1))
+	for _, n := range append(lengths, 33, 64) {
+		a, b := seq(n, 1.25), seq(n, -0.75)
+		for i := range a {
+			switch i % 7 {
+			case 1:
+				a[i] = nan
+			case 3:
+				b[i] = nan
+			case 4:
+				a[i], b[i] = negZero, 0
+			case 5:
+				a[i], b[i] = 0, negZero
+			}
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		Max(got, a, b)
+		maxGo(want, a, b)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("Max n=%d: [%d] = %g, want %g (a %g, b %g)", n, i, got[i], want[i], a[i], b[i])
+			}
+		}
+	}
+}

@@ -33,6 +33,14 @@ func add(dst, a, b []float32) {
 	wasmsimd.Add(&dst[0], &a[0], &b[0], len(dst))
 }
 
+func maxOf(dst, a, b []float32) {
+	if simdLevel == wasmsimd.None {
+		maxGo(dst, a, b)
+		return
+	}
+	wasmsimd.Max(&dst[0], &a[0], &b[0], len(dst))
+}
+
 func deinterleave(even, odd, src []float32) {
 	if simdLevel == wasmsimd.None {
 		deinterleaveGo(even, odd, src)

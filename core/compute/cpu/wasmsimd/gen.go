@@ -56,6 +56,7 @@ func module(relaxed bool) string {
 	sqdistBlocks(&w)
 	sscl(&w)
 	add(&w)
+	maxOf(&w)
 	deinterleave(&w)
 	w.WriteString(")\n")
 	return w.String()
@@ -304,6 +305,37 @@ func add(w *strings.Builder) {
     (if (local.get $n) (then
       (loop $e
         (f32.store align=4 (local.get $dst) (f32.add (f32.load align=4 (local.get $a)) (f32.load align=4 (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br_if $e (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+  )
+`)
+}
+
+// maxOf is vec.Max: b where b > a or b is NaN, a elsewhere (f32x4.pmax
+// takes b where a < b; the NaNs of b are then selected in).
+func maxOf(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "max") (param $dst i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $u v128) (local $v v128) (local $x f32) (local $y f32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (i32.lt_u (local.get $dst) (local.get $end)) (then
+      (loop $vec
+        (local.set $u (v128.load align=4 (local.get $a)))
+        (local.set $v (v128.load align=4 (local.get $b)))
+        (v128.store align=4 (local.get $dst)
+          (v128.bitselect (local.get $v) (f32x4.pmax (local.get $u) (local.get $v)) (f32x4.ne (local.get $v) (local.get $v))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br_if $vec (i32.lt_u (local.tee $dst (i32.add (local.get $dst) (i32.const 16))) (local.get $end))))))
+    (local.set $n (i32.and (local.get $n) (i32.const 3)))
+    (if (local.get $n) (then
+      (loop $e
+        (local.set $x (f32.load align=4 (local.get $a)))
+        (local.set $y (f32.load align=4 (local.get $b)))
+        (f32.store align=4 (local.get $dst)
+          (select (local.get $y) (local.get $x) (i32.or (f32.gt (local.get $y) (local.get $x)) (f32.ne (local.get $y) (local.get $y)))))
         (local.set $a (i32.add (local.get $a) (i32.const 4)))
         (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))

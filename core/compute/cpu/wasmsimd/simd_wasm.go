@@ -94,6 +94,15 @@ func Add(dst, a, b *float32, n int) {
 //go:noescape
 func add(dst, a, b unsafe.Pointer, n int32)
 
+// Max sets dst to b where b > a or b is NaN, to a elsewhere, over n values.
+func Max(dst, a, b *float32, n int) {
+	maxOf(unsafe.Pointer(dst), unsafe.Pointer(a), unsafe.Pointer(b), int32(n))
+}
+
+//go:wasmimport tessera_simd max
+//go:noescape
+func maxOf(dst, a, b unsafe.Pointer, n int32)
+
 // Deinterleave splits src[0:2*pairs] into even and odd elements.
 func Deinterleave(even, odd, src *float32, pairs int) {
 	deinterleave(unsafe.Pointer(even), unsafe.Pointer(odd), unsafe.Pointer(src), int32(pairs))
