@@ -98,13 +98,13 @@ type step struct {
 	// act(conv(inputs[0]) + inputs[1]).
 	residual bool
 	act      compute.Activation
-	scale  []float32 // BatchNormalization as a per-channel affine map
-	shift  []float32
-	pool   compute.PoolSpec
-	axis   int
-	target []int64              // Reshape's target shape
-	consts map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
-	gemm   gemmSpec
+	scale    []float32 // BatchNormalization as a per-channel affine map
+	shift    []float32
+	pool     compute.PoolSpec
+	axis     int
+	target   []int64              // Reshape's target shape
+	consts   map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
+	gemm     gemmSpec
 }
 
 type gemmSpec struct {

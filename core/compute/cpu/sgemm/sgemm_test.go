@@ -87,7 +87,7 @@ func TestMulShiftedMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, tc := range []struct {
 		m, rows, stride, n int
-		offsets           []int
+		offsets            []int
 	}{
 		{13, 20, 50, 48, []int{0, 5, 37}},
 		{6, 300, 33, 32, []int{1, 2}},
