@@ -18,6 +18,8 @@ type convWeights struct {
 	bias   []float32       // OutC values, zeros when the model has none
 	// shifted: groups[0] is packed tap-major for convShifted.
 	shifted bool
+	// gathered: convGathered makes the product's panels.
+	gathered bool
 }
 
 func (w *convWeights) Spec() compute.ConvSpec { return w.spec }
@@ -41,6 +43,7 @@ func (b *Backend) PrepareConv(spec compute.ConvSpec, weight, bias []float32) com
 		w.shifted = true
 		return w
 	}
+	w.gathered = gatherable(spec) && !b.im2colOnly
 	og := spec.OutC / spec.Group
 	k := spec.InC / spec.Group * spec.KH * spec.KW
 	for g := 0; g < spec.Group; g++ {
@@ -102,6 +105,10 @@ func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, 
 	}
 	if w.shifted {
 		b.convShifted(in, out, w, act, accumulate)
+		return
+	}
+	if w.gathered {
+		b.convGathered(in, out, w, act, accumulate)
 		return
 	}
 	cg := c / s.Group

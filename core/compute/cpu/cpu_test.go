@@ -84,6 +84,10 @@ func TestConvMatchesDefinition(t *testing.T) {
 		{16, 9, 10, compute.ConvSpec{OutC: 9, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1}},
 		{16, 8, 9, compute.ConvSpec{OutC: 6, KH: 3, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadB: 1, Group: 1}},
 		{260, 6, 5, compute.ConvSpec{OutC: 8, KH: 1, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadL: 1, PadR: 1, Group: 1}},
+		// Too few channels to read in place: panels gathered from the
+		// padded planes (sgemm.Panels).
+		{5, 30, 37, compute.ConvSpec{OutC: 13, KH: 5, KW: 5, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 2, PadL: 1, PadB: 0, PadR: 2, Group: 1}},
+		{3, 20, 32, compute.ConvSpec{OutC: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}},
 		// Depthwise: the plane-wide fast path (stride 1 and 2, odd and even
 		// sizes, asymmetric pads) and the direct path (dilation, stride 3).
 		{6, 14, 14, compute.ConvSpec{OutC: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 6}},
@@ -227,15 +231,15 @@ func TestMaxPoolAgainstNaive(t *testing.T) {
 	}
 }
 
-// TestShiftedMatchesIm2col runs the shiftable cases of ResNet's 3x3
-// convolutions both ways: the two products sum in different orders, so
-// they agree to rounding, not bit for bit.
-func TestShiftedMatchesIm2col(t *testing.T) {
+// TestInPlaceMatchesIm2col runs ResNet's 3x3 convolutions and both stems
+// in place (shifted or gathered) and through im2col: the products sum in
+// different orders, so they agree to rounding, not bit for bit.
+func TestInPlaceMatchesIm2col(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, tc := range resNetConvs {
+	for _, tc := range append(resNetConvs, stems...) {
 		s := tc.spec()
 		x := randSlice(r, s.InC*tc.hw*tc.hw)
-		wt, bias := randSlice(r, s.OutC*s.InC*9), randSlice(r, s.OutC)
+		wt, bias := randSlice(r, s.OutC*s.InC*s.KH*s.KW), randSlice(r, s.OutC)
 		var out [2][]float32
 		for i, only := range []bool{false, true} {
 			b := New(2)
@@ -246,30 +250,39 @@ func TestShiftedMatchesIm2col(t *testing.T) {
 	}
 }
 
-// resNetConv is one of ResNet-50's 3x3 convolutions up to layer3 at
-// 224x224: c channels in and out, an hw x hw input.
-type resNetConv struct{ c, hw, stride int }
+// benchConv is a convolution of the shared models at 224x224: c
+// channels into out, an hw x hw input, a k x k filter.
+type benchConv struct{ c, out, hw, k, stride int }
 
-var resNetConvs = []resNetConv{{64, 56, 1}, {128, 28, 1}, {256, 14, 1}, {128, 56, 2}, {256, 28, 2}}
+// resNetConvs are ResNet-50's 3x3 convolutions up to layer3; stems are
+// ResNet-50's and MobileNetV2's first convolutions.
+var (
+	resNetConvs = []benchConv{{64, 64, 56, 3, 1}, {128, 128, 28, 3, 1}, {256, 256, 14, 3, 1}, {128, 128, 56, 3, 2}, {256, 256, 28, 3, 2}}
+	stems       = []benchConv{{3, 64, 224, 7, 2}, {3, 32, 224, 3, 2}}
+)
 
-func (tc resNetConv) spec() compute.ConvSpec {
-	return compute.ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, StrideH: tc.stride, StrideW: tc.stride, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1}
+func (tc benchConv) spec() compute.ConvSpec {
+	p := tc.k / 2
+	return compute.ConvSpec{InC: tc.c, OutC: tc.out, KH: tc.k, KW: tc.k, StrideH: tc.stride, StrideW: tc.stride, DilH: 1, DilW: 1, PadT: p, PadL: p, PadB: p, PadR: p, Group: 1}
 }
 
-func (tc resNetConv) name() string { return fmt.Sprintf("%dx%dx%d/%d", tc.c, tc.hw, tc.hw, tc.stride) }
+func (tc benchConv) name() string {
+	return fmt.Sprintf("%dx%dx%d-%dx%dx%d/%d", tc.c, tc.hw, tc.hw, tc.out, tc.k, tc.k, tc.stride)
+}
 
-// BenchmarkConv3x3 sets the in-place (shifted) convolution against
-// im2col on ResNet's 3x3 layers, one image, all cores.
-func BenchmarkConv3x3(b *testing.B) {
+// BenchmarkConv sets the in-place (shifted) and gathered convolutions
+// against im2col on ResNet's 3x3 layers and both stems, one image, all
+// cores.
+func BenchmarkConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range resNetConvs {
+	for _, tc := range append(resNetConvs, stems...) {
 		s := tc.spec()
 		x := randSlice(r, s.InC*tc.hw*tc.hw)
-		wt, bias := randSlice(r, s.OutC*s.InC*9), randSlice(r, s.OutC)
+		wt, bias := randSlice(r, s.OutC*s.InC*s.KH*s.KW), randSlice(r, s.OutC)
 		oh, ow := s.OutSize(tc.hw, tc.hw)
-		flop := 2 * float64(s.OutC*s.InC*9*oh*ow)
+		flop := 2 * float64(s.OutC*s.InC*s.KH*s.KW*oh*ow)
 		for _, only := range []bool{false, true} {
-			path := map[bool]string{false: "shifted", true: "im2col"}[only]
+			path := map[bool]string{false: "in-place", true: "im2col"}[only]
 			b.Run(tc.name()+"/"+path, func(b *testing.B) {
 				be := New(0)
 				defer be.Close()

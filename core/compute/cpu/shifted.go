@@ -139,3 +139,71 @@ func (b *Backend) convShifted(in, out *Tensor, w *convWeights, act compute.Activ
 		})
 	}
 }
+
+// gatherable reports whether a convolution with too few input channels to
+// be shiftable (an RGB stem) makes its product's panels from the padded
+// input planes instead of through im2col.
+func gatherable(s compute.ConvSpec) bool {
+	return s.Group == 1 && s.DilH == 1 && s.DilW == 1 && s.StrideH == s.StrideW &&
+		s.StrideH <= 2 && s.KH*s.KW > 1 && !shiftable(s)
+}
+
+// gathered makes a convolution's B panels (sgemm.Panels) from the input
+// planes of a shiftedLayout: row r (channel r/taps, filter tap r%taps)
+// starts at rowOff[r] of the planes, and output position q = oy*ow + ox
+// reads it at oy*pw + ox.
+type gathered struct {
+	planes    []float32
+	rowOff    []int
+	pw, ow, n int
+}
+
+func (g *gathered) Panel(dst []float32, j, p0, kl int) {
+	rows := g.rowOff[p0 : p0+kl]
+	for q := j; q < j+16; {
+		oy, ox := q/g.ow, q%g.ow
+		seg := min(j+16, (oy+1)*g.ow, g.n) - q // columns of this output row
+		col := q - j
+		if seg <= 0 {
+			// Past B's last column.
+			for r := range rows {
+				clear(dst[r*16+col : r*16+16])
+			}
+			return
+		}
+		at := oy*g.pw + ox
+		if seg == 16 {
+			for r, off := range rows {
+				// An array assignment: a few vector moves, no call.
+				*(*[16]float32)(dst[r*16:]) = *(*[16]float32)(g.planes[off+at:])
+			}
+		} else {
+			for r, off := range rows {
+				copy(dst[r*16+col:r*16+col+seg], g.planes[off+at:])
+			}
+		}
+		q += seg
+	}
+}
+
+// convGathered is conv for a gatherable convolution: each image's planes
+// are laid out once and the product makes its panels from them.
+func (b *Backend) convGathered(in, out *Tensor, w *convWeights, act compute.Activation, accumulate bool) {
+	s := w.spec
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	oh, ow := out.shape[2], out.shape[3]
+	l := newShiftedLayout(s, h, wd, oh)
+	planes := b.scratch(c * l.stride)
+	defer b.putScratch(planes)
+	taps := s.KH * s.KW
+	g := &gathered{planes: planes, rowOff: make([]int, c*taps), pw: l.pw, ow: ow, n: oh * ow}
+	for r := range g.rowOff {
+		g.rowOff[r] = r/taps*l.stride + l.offsets[r%taps]
+	}
+	ep := sgemm.Epilogue{Bias: w.bias, Clamp: act.Clamp, Min: act.Min, Max: act.Max, Accumulate: accumulate}
+	for img := 0; img < n; img++ {
+		l.fill(b, planes, in.Data[img*c*h*wd:(img+1)*c*h*wd], s, c, h, wd)
+		dst := out.Data[img*s.OutC*oh*ow : (img+1)*s.OutC*oh*ow]
+		w.groups[0].MulPanels(dst, oh*ow, g, oh*ow, ep, b.team)
+	}
+}

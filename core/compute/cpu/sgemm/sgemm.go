@@ -109,6 +109,33 @@ type Shifted struct {
 	Rows, Stride int
 }
 
+// Panels makes B's panels on demand, for a B that exists nowhere whole
+// (a convolution's receptive fields): Panel writes rows [p0, p0+kl) of
+// columns [j, j+16) k-major, 16 values a row, zero past B's last column.
+type Panels interface {
+	Panel(dst []float32, j, p0, kl int)
+}
+
+// MulPanels sets C = A x B (then applies ep), where src makes B's K x n
+// panels; C is M x n with row stride ldc. Each task makes its panels once
+// per depth pass, into a buffer that stays in L1, and runs all its rows
+// of A over them, so B costs no pass over memory; A's rows are split
+// between tasks only when they are many.
+func (a *Packed) MulPanels(c []float32, ldc int, src Panels, n int, ep Epilogue, par Parallel) {
+	if a.M == 0 || n == 0 {
+		return
+	}
+	bs := bSource{k: a.K, n: n, build: src}
+	tm, tn := tileSize(a.M, n, par.Workers())
+	mTiles := (a.M + tm - 1) / tm
+	nTiles := (n + tn - 1) / tn
+	par.For(mTiles*nTiles, func(t int) {
+		i0 := (t % mTiles) * tm
+		j0 := (t / mTiles) * tn
+		a.tile(c, ldc, &bs, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
+	})
+}
+
 // PanelRows is m rounded up to whole panels of rows: the rows MulShifted's
 // C must have.
 func PanelRows(m int) int { return (m + mr - 1) / mr * mr }
@@ -180,6 +207,7 @@ type bSource struct {
 	offsets      []int // Shifted.Offsets, nil when B is not shifted
 	rows         int   // Shifted.Rows
 	wholeRows    bool  // C has PanelRows(M) rows
+	build        Panels
 }
 
 // passEnd is where the depth pass starting at p0 ends: kc on, or at the
@@ -235,6 +263,21 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 		lo, hi = ep.Min, ep.Max
 	}
 	wide := hasWide()
+	var built [2]*[]float32 // the panels src.build made, two for a pair
+	if src.build != nil {
+		for i := range built {
+			built[i] = getBuf(min(kc, k) * nr)
+			defer putBuf(built[i])
+		}
+	}
+	panel := func(slot, j, p0, kl int) ([]float32, int) {
+		if src.build == nil {
+			return src.panel(j, p0)
+		}
+		dst := (*built[slot])[:kl*nr]
+		src.build.Panel(dst, j, p0, kl)
+		return dst, nr
+	}
 	// One pass even when k is 0, so that C is still set and finished.
 	for p0, p1, first := 0, 0, true; first || p0 < k; p0, first = p1, false {
 		p1 = src.passEnd(p0)
@@ -242,13 +285,13 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 		lastPass := p1 == k
 		acc := p0 > 0 || ep.Accumulate
 		for j := j0; j < j1; {
-			bpanel, ldb := src.panel(j, p0)
+			bpanel, ldb := panel(0, j, p0, kl)
 			// Two whole panels side by side go to the wide kernel where
 			// there is one (AVX-512: 32 columns a call).
 			pair := wide && j+2*nr <= j1
 			var bnext []float32
 			if pair {
-				bnext, _ = src.panel(j+nr, p0)
+				bnext, _ = panel(1, j+nr, p0, kl)
 			}
 			for i := i0; i < i1; i += mr {
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]

@@ -113,6 +113,45 @@ func TestMulShiftedMatchesNaive(t *testing.T) {
 	}
 }
 
+// densePanels makes panels from a row-major B, as a convolution makes
+// them from its input.
+type densePanels struct {
+	b []float32
+	n int
+}
+
+func (d *densePanels) Panel(dst []float32, j, p0, kl int) {
+	for r := 0; r < kl; r++ {
+		for x := 0; x < 16; x++ {
+			v := float32(0)
+			if j+x < d.n {
+				v = d.b[(p0+r)*d.n+j+x]
+			}
+			dst[r*16+x] = v
+		}
+	}
+}
+
+// TestMulPanelsMatchesNaive multiplies with panels made on demand, across
+// partial panels and several depth passes.
+func TestMulPanelsMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, sz := range [][3]int{{6, 16, 32}, {7, 17, 5}, {73, 257, 129}, {64, 147, 200}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		a, b, bias := random(m*k, r), random(k*n, r), random(m, r)
+		want := naive(a, b, m, k, n)
+		for _, workers := range []int{1, 2} {
+			c := random(m*n, r)
+			Pack(a, m, k).MulPanels(c, n, &densePanels{b: b, n: n}, n, Epilogue{Bias: bias}, Goroutines(workers))
+			for i := range want {
+				if d := math.Abs(float64(c[i] - want[i] - bias[i/n])); d > 1e-4 {
+					t.Fatalf("m=%d k=%d n=%d: c[%d]=%g want %g", m, k, n, i, c[i], want[i]+bias[i/n])
+				}
+			}
+		}
+	}
+}
+
 func TestPortableKernelMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	k := 37
