@@ -97,14 +97,17 @@ type step struct {
 	// residual: a Conv whose output had an Add as its only reader, now
 	// act(conv(inputs[0]) + inputs[1]).
 	residual bool
-	act      compute.Activation
-	scale    []float32 // BatchNormalization as a per-channel affine map
-	shift    []float32
-	pool     compute.PoolSpec
-	axis     int
-	target   []int64              // Reshape's target shape
-	consts   map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
-	gemm     gemmSpec
+	// expand: a depthwise Conv whose input was a 1x1 Conv's output read by
+	// nothing else; the step runs both, from expand's input.
+	expand *step
+	act    compute.Activation
+	scale  []float32 // BatchNormalization as a per-channel affine map
+	shift  []float32
+	pool   compute.PoolSpec
+	axis   int
+	target []int64              // Reshape's target shape
+	consts map[int]*onnx.Tensor // Add/Mul/Gemm constant operands by input position
+	gemm   gemmSpec
 }
 
 type gemmSpec struct {

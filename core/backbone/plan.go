@@ -57,6 +57,12 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 			if len(n.Inputs) > 2 && n.Inputs[2] != "" {
 				s.bias = slices.Clone(consts[n.Inputs[2]].Float)
 			}
+			if p := fusable(n.Inputs[0]); p != nil && expandable(p, spec) {
+				// The 1x1 Conv runs inside this one.
+				steps = slices.DeleteFunc(steps, func(x *step) bool { return x == p })
+				delete(producer, p.output)
+				s.expand, s.inputs = p, p.inputs
+			}
 		case "BatchNormalization":
 			eps, err := n.AttrFloat("epsilon", 1e-5)
 			if err != nil {
@@ -141,6 +147,17 @@ func plan(nodes []*onnx.Node, consts map[string]*onnx.Tensor, shapes map[string]
 	return steps, nil
 }
 
+// expandable reports whether step p, the producer of a Conv's input, is a
+// 1x1 Conv that the depthwise Conv dw can run itself
+// (compute.ExpandedConv).
+func expandable(p *step, dw compute.ConvSpec) bool {
+	c := p.conv
+	return p.op == "Conv" && !p.residual && p.expand == nil &&
+		c.KH == 1 && c.KW == 1 && c.StrideH == 1 && c.StrideW == 1 && c.Group == 1 &&
+		c.PadT == 0 && c.PadL == 0 && c.PadB == 0 && c.PadR == 0 &&
+		dw.Group > 1 && dw.Group == dw.InC && dw.Group == dw.OutC
+}
+
 // residualConv folds an Add of two tensors of one shape, one of them the
 // only use of a Conv's output, into that Conv (the Conv's step with the
 // other operand as its residual), and returns the Conv's step; nil when
@@ -151,7 +168,7 @@ func residualConv(n *onnx.Node, data []string, shapes map[string][]int, fusable 
 	}
 	for i, in := range data {
 		p := fusable(in)
-		if p == nil || p.op != "Conv" || p.act.Clamp || p.residual {
+		if p == nil || p.op != "Conv" || p.act.Clamp || p.residual || p.expand != nil {
 			continue
 		}
 		p.residual = true
@@ -225,7 +242,11 @@ func (s *step) flops(shapes map[string][]int) float64 {
 	switch s.op {
 	case "Conv":
 		c := s.conv
-		return 2 * float64(compute.Size(s.shape[1:])) * float64(c.InC/c.Group*c.KH*c.KW)
+		f := 2 * float64(compute.Size(s.shape[1:])) * float64(c.InC/c.Group*c.KH*c.KW)
+		if s.expand != nil {
+			f += s.expand.flops(shapes)
+		}
+		return f
 	case "Gemm":
 		a := shapes[s.node.Inputs[0]]
 		k := a[1]

@@ -55,6 +55,9 @@ func (e *Executor) prepare() error {
 	for _, s := range e.m.steps {
 		if s.op == "Conv" {
 			weights[s] = b.PrepareConv(s.conv, s.weight, s.bias)
+			if x := s.expand; x != nil {
+				weights[x] = b.PrepareConv(x.conv, x.weight, x.bias)
+			}
 		}
 		if len(s.consts) > 0 {
 			consts[s] = map[int]compute.Tensor{}
@@ -225,6 +228,14 @@ func (e *Executor) exec(s *step, live map[string]compute.Tensor, last func(strin
 	switch s.op {
 	case "Conv":
 		x := live[s.inputs[0]]
+		if p := s.expand; p != nil {
+			if ec, ok := b.(compute.ExpandedConv); ok {
+				return ec.ConvExpanded(x, e.weights[p], p.act, e.weights[s], s.act), nil
+			}
+			mid := b.Conv(x, e.weights[p], p.act)
+			defer b.Release(mid)
+			return b.Conv(mid, e.weights[s], s.act), nil
+		}
 		if !s.residual {
 			return b.Conv(x, e.weights[s], s.act), nil
 		}

@@ -182,6 +182,15 @@ type ResidualConv interface {
 	ConvAdd(x Tensor, w Weights, r Tensor, act Activation, reuse bool) Tensor
 }
 
+// ExpandedConv is a backend that runs a 1x1 convolution and the
+// depthwise convolution that alone reads its output together, a few
+// channels at a time, so that the wide tensor between them (MobileNetV2's
+// expansion, six times its input) stays in cache.
+type ExpandedConv interface {
+	// ConvExpanded returns act(dw(expandAct(expand(x)))).
+	ConvExpanded(x Tensor, expand Weights, expandAct Activation, dw Weights, act Activation) Tensor
+}
+
 // NeighbourSearch is brute-force nearest-neighbour search on the device.
 type NeighbourSearch interface {
 	// PrepareIndex lays out n reference vectors of d values (row-major)

@@ -114,10 +114,8 @@ func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, 
 	cg := c / s.Group
 	og := s.OutC / s.Group
 	k := cg * s.KH * s.KW
-	pointwise := s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 &&
-		s.PadT == 0 && s.PadL == 0 && s.PadB == 0 && s.PadR == 0
 	var cols *Tensor
-	if !pointwise {
+	if !pointwise(s) {
 		cols = b.alloc([]int{k, oh * ow})
 		defer b.Release(cols)
 	}
@@ -126,7 +124,7 @@ func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, 
 		for g := 0; g < s.Group; g++ {
 			src := in.Data[(img*c+g*cg)*h*wd : (img*c+(g+1)*cg)*h*wd]
 			bmat := src
-			if !pointwise {
+			if !pointwise(s) {
 				b.im2col(src, cg, h, wd, oh, ow, s, cols.Data)
 				bmat = cols.Data
 			}
@@ -209,6 +207,53 @@ func validRange(outSize, size, stride, off int) (lo, hi int) {
 	return lo, hi
 }
 
+// ConvExpanded runs a 1x1 convolution and the depthwise convolution of its
+// output a few channels at a time: each task expands its channels of one
+// image into a buffer of at most 256 KiB (the product on one core) and
+// convolves them from there, so the expansion is never written out whole.
+// Other pairs run one after the other.
+func (b *Backend) ConvExpanded(x compute.Tensor, et compute.Weights, eAct compute.Activation, dt compute.Weights, act compute.Activation) compute.Tensor {
+	in := x.(*Tensor)
+	ew, dw := et.(*convWeights), dt.(*convWeights)
+	if !pointwise(ew.spec) || ew.spec.Group != 1 || !dw.depthwise() || !planeWise(dw.spec) || ew.spec.OutC != dw.spec.InC {
+		mid := b.Conv(x, et, eAct)
+		defer b.Release(mid)
+		return b.Conv(mid, dt, act)
+	}
+	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
+	mid := ew.spec.OutC
+	out := b.alloc(dw.outShape([]int{n, mid, h, wd}))
+	oh, ow := out.shape[2], out.shape[3]
+	p := newDWPlanes(dw.spec, h, wd, oh, ow, act)
+	// Channels a task: whole row panels, a buffer within 256 KiB, and
+	// enough tasks for every worker to take several.
+	chunk := max(6, min(65536/(h*wd)/6*6, roundUp((mid+4*b.workers-1)/(4*b.workers), 6)))
+	chunks := (mid + chunk - 1) / chunk
+	b.team.For(n*chunks, func(t int) {
+		img, c0 := t/chunks, t%chunks*chunk
+		c1 := min(c0+chunk, mid)
+		exp := b.alloc([]int{c1 - c0, h * wd})
+		defer b.Release(exp)
+		buf := b.scratch(p.scratch())
+		defer b.putScratch(buf)
+		ep := sgemm.Epilogue{Bias: ew.bias[c0:c1], Clamp: eAct.Clamp, Min: eAct.Min, Max: eAct.Max}
+		src := in.Data[img*c*h*wd : (img+1)*c*h*wd]
+		ew.groups[0].Rows(c0, c1).Mul(exp.Data, h*wd, src, h*wd, h*wd, ep, sgemm.Serial)
+		for ch := c0; ch < c1; ch++ {
+			dst := out.Data[(img*mid+ch)*oh*ow : (img*mid+ch+1)*oh*ow]
+			p.channel(dst, exp.Data[(ch-c0)*h*wd:(ch-c0+1)*h*wd], buf, dw, ch)
+		}
+	})
+	return out
+}
+
+// pointwise reports whether s is a 1x1 convolution of stride 1 without
+// padding, whose product reads its input as is.
+func pointwise(s compute.ConvSpec) bool {
+	return s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 &&
+		s.PadT == 0 && s.PadL == 0 && s.PadB == 0 && s.PadR == 0
+}
+
 // depthwise convolves each channel with its own filter. With unit
 // dilation and stride 1 or 2 it pads the plane (and for stride 2 splits it
 // into four phase planes) so that every filter tap becomes one long
@@ -216,69 +261,95 @@ func validRange(outSize, size, stride, off int) (lo, hi int) {
 // computed at the padded width and the extra columns are dropped.
 func (b *Backend) depthwise(in, out *Tensor, w *convWeights, act compute.Activation) {
 	s := w.spec
-	if s.DilH != 1 || s.DilW != 1 || s.StrideH != s.StrideW || s.StrideH > 2 {
+	if !planeWise(s) {
 		b.depthwiseDirect(in, out, w, act)
 		return
 	}
 	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]
 	oh, ow := out.shape[2], out.shape[3]
-	st := s.StrideH
-	hp, wp := h+s.PadT+s.PadB, wd+s.PadL+s.PadR
-	// Phase planes are ph x pw, plus one spare row that absorbs the reads
-	// of the dropped columns past the last row.
-	ph, pw := (hp+st-1)/st, (wp+st-1)/st
-	phase := (ph + 1) * pw
-	lo, hi := bounds(act)
-	// Where filter tap (ky, kx) starts in the phase planes.
-	tap := func(ky, kx int) int { return ((ky%st)*st+kx%st)*phase + (ky/st)*pw + kx/st }
-	var offs [9]int
-	if s.KH == 3 && s.KW == 3 {
-		for t := range offs {
-			offs[t] = tap(t/3, t%3)
-		}
-	}
+	p := newDWPlanes(s, h, wd, oh, ow, act)
 	b.parallel(n*c, func(first, end int) {
-		// Padding cells of the phase planes are never written, so zeroing
-		// them once serves every channel.
-		phases := b.scratch(st * st * phase)
-		defer b.putScratch(phases)
-		acc := b.scratch(oh * pw)
-		defer b.putScratch(acc)
+		buf := b.scratch(p.scratch())
+		defer b.putScratch(buf)
 		for nc := first; nc < end; nc++ {
-			ch := nc % c
-			plane := in.Data[nc*h*wd : (nc+1)*h*wd]
-			// Padded pixel (y+PadT, x+PadL) goes to phase (py%st, px%st)
-			// at (py/st, px/st).
-			for y := 0; y < h; y++ {
-				py := y + s.PadT
-				src := plane[y*wd : (y+1)*wd]
-				if st == 1 {
-					copy(phases[py*pw+s.PadL:], src)
-					continue
-				}
-				// Even source columns land in phase PadL%2, odd ones in the other.
-				row := (py % 2) * 2 * phase
-				pe, po := s.PadL%2, (s.PadL+1)%2
-				even := phases[row+pe*phase+(py/2)*pw+s.PadL/2:]
-				odd := phases[row+po*phase+(py/2)*pw+(s.PadL+1)/2:]
-				vec.Deinterleave(even, odd, src)
-			}
-			filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
-			if s.KH == 3 && s.KW == 3 {
-				// All nine taps in one pass over the plane.
-				vec.Taps9(acc, phases, &offs, filt)
-			} else {
-				clear(acc)
-				for ky := 0; ky < s.KH; ky++ {
-					for kx := 0; kx < s.KW; kx++ {
-						vec.Axpy(filt[ky*s.KW+kx], phases[tap(ky, kx):], acc)
-					}
-				}
-			}
-			dst := out.Data[nc*oh*ow : (nc+1)*oh*ow]
-			vec.ScaleShiftClampRows(dst, ow, acc, pw, oh, ow, 1, w.bias[ch], lo, hi)
+			p.channel(out.Data[nc*oh*ow:(nc+1)*oh*ow], in.Data[nc*h*wd:(nc+1)*h*wd], buf, w, nc%c)
 		}
 	})
+}
+
+// planeWise reports whether depthwise's plane-wide path takes s.
+func planeWise(s compute.ConvSpec) bool {
+	return s.DilH == 1 && s.DilW == 1 && s.StrideH == s.StrideW && s.StrideH <= 2
+}
+
+// dwPlanes is the plane-wide depthwise convolution's geometry for one
+// input size: phase planes ph x pw, plus one spare row that absorbs the
+// reads of the dropped columns past the last row.
+type dwPlanes struct {
+	s                               compute.ConvSpec
+	h, w, oh, ow, st, ph, pw, phase int
+	offs                            [9]int
+	lo, hi                          float32
+}
+
+func newDWPlanes(s compute.ConvSpec, h, w, oh, ow int, act compute.Activation) *dwPlanes {
+	st := s.StrideH
+	hp, wp := h+s.PadT+s.PadB, w+s.PadL+s.PadR
+	p := &dwPlanes{s: s, h: h, w: w, oh: oh, ow: ow, st: st, ph: (hp + st - 1) / st, pw: (wp + st - 1) / st}
+	p.phase = (p.ph + 1) * p.pw
+	p.lo, p.hi = bounds(act)
+	if s.KH == 3 && s.KW == 3 {
+		for t := range p.offs {
+			p.offs[t] = p.tap(t/3, t%3)
+		}
+	}
+	return p
+}
+
+// tap is where filter tap (ky, kx) starts in the phase planes.
+func (p *dwPlanes) tap(ky, kx int) int {
+	st := p.st
+	return ((ky%st)*st+kx%st)*p.phase + (ky/st)*p.pw + kx/st
+}
+
+// scratch is the floats channel needs: the phase planes, then the sums.
+// Their padding cells are never written, so zeroing them once serves
+// every channel.
+func (p *dwPlanes) scratch() int { return p.st*p.st*p.phase + p.oh*p.pw }
+
+// channel convolves one plane with channel ch's filter into dst.
+func (p *dwPlanes) channel(dst, plane, buf []float32, w *convWeights, ch int) {
+	s := p.s
+	phases, acc := buf[:p.st*p.st*p.phase], buf[p.st*p.st*p.phase:]
+	// Padded pixel (y+PadT, x+PadL) goes to phase (py%st, px%st) at
+	// (py/st, px/st).
+	for y := 0; y < p.h; y++ {
+		py := y + s.PadT
+		src := plane[y*p.w : (y+1)*p.w]
+		if p.st == 1 {
+			copy(phases[py*p.pw+s.PadL:], src)
+			continue
+		}
+		// Even source columns land in phase PadL%2, odd ones in the other.
+		row := (py % 2) * 2 * p.phase
+		pe, po := s.PadL%2, (s.PadL+1)%2
+		even := phases[row+pe*p.phase+(py/2)*p.pw+s.PadL/2:]
+		odd := phases[row+po*p.phase+(py/2)*p.pw+(s.PadL+1)/2:]
+		vec.Deinterleave(even, odd, src)
+	}
+	filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
+	if s.KH == 3 && s.KW == 3 {
+		// All nine taps in one pass over the plane.
+		vec.Taps9(acc, phases, &p.offs, filt)
+	} else {
+		clear(acc)
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				vec.Axpy(filt[ky*s.KW+kx], phases[p.tap(ky, kx):], acc)
+			}
+		}
+	}
+	vec.ScaleShiftClampRows(dst, p.ow, acc, p.pw, p.oh, p.ow, 1, w.bias[ch], p.lo, p.hi)
 }
 
 // depthwiseDirect is the general depthwise convolution (any stride and

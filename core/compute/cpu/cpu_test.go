@@ -296,3 +296,35 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// TestConvExpandedMatchesTwoConvs runs a 1x1 expansion and a depthwise
+// convolution together and one after the other: the same sums in the same
+// order, so bit for bit the same, over chunk edges (channels not a
+// multiple of 6), both strides, a batch of two and a fallback pair.
+func TestConvExpandedMatchesTwoConvs(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	relu6 := compute.Activation{Clamp: true, Min: 0, Max: 6}
+	for _, tc := range []struct {
+		c, mid, h, w, stride int
+		dil                  int
+	}{{16, 96, 30, 28, 2, 1}, {24, 21, 14, 15, 1, 1}, {8, 300, 7, 7, 1, 1}, {8, 12, 9, 9, 1, 2}} {
+		es := compute.ConvSpec{InC: tc.c, OutC: tc.mid, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}
+		ds := compute.ConvSpec{InC: tc.mid, OutC: tc.mid, KH: 3, KW: 3, StrideH: tc.stride, StrideW: tc.stride, DilH: tc.dil, DilW: tc.dil, PadT: tc.dil, PadL: tc.dil, PadB: tc.dil, PadR: tc.dil, Group: tc.mid}
+		x := randSlice(r, 2*tc.c*tc.h*tc.w)
+		b := New(2)
+		ew := b.PrepareConv(es, randSlice(r, tc.mid*tc.c), randSlice(r, tc.mid))
+		dw := b.PrepareConv(ds, randSlice(r, tc.mid*9), randSlice(r, tc.mid))
+		in := b.Upload([]int{2, tc.c, tc.h, tc.w}, x)
+		got := b.ConvExpanded(in, ew, relu6, dw, relu6).(*Tensor)
+		want := b.Conv(b.Conv(in, ew, relu6), dw, relu6).(*Tensor)
+		name := fmt.Sprintf("%+v", tc)
+		if !slices.Equal(got.shape, want.shape) {
+			t.Fatalf("%s: shape %v, want %v", name, got.shape, want.shape)
+		}
+		for i := range want.Data {
+			if got.Data[i] != want.Data[i] {
+				t.Fatalf("%s: [%d] = %g, want %g", name, i, got.Data[i], want.Data[i])
+			}
+		}
+	}
+}

@@ -53,6 +53,15 @@ func Pack(a []float32, m, k int) *Packed {
 	return p
 }
 
+// Rows is rows [i0, i1) of a as a packed matrix of its own, sharing a's
+// memory; i0 is a multiple of 6, the rows of a panel.
+func (a *Packed) Rows(i0, i1 int) *Packed {
+	if i0%mr != 0 || i0 < 0 || i1 > a.M || i0 > i1 {
+		panic("sgemm: rows out of range or not on a panel boundary")
+	}
+	return &Packed{M: i1 - i0, K: a.K, data: a.data[i0*a.K : (i1+mr-1)/mr*mr*a.K]}
+}
+
 // Epilogue is applied to every element of C once its sum is complete:
 // c = clamp(c + Bias[row], Min, Max) when Clamp is set, c + Bias[row] otherwise.
 // A nil Bias adds nothing. With Accumulate the sum starts from C's values
