@@ -14,24 +14,38 @@ func cpuHasAVX512() bool { return hasFMA && cpu.X86.HasAVX512F }
 func hasWide() bool { return hasAVX512 }
 
 // kernel6x32AVX512 is kernel6x16AVX2 over two B panels side by side (b0
-// for columns 0-15, b1 for 16-31), with one zmm register per 16 columns.
+// for columns 0-15, b1 for 16-31), with one zmm register per 16 columns,
+// reading and writing only C's first rows rows and the columns in mask.
 // Implemented in kernel_amd64.s.
 //
 //go:noescape
-func kernel6x32AVX512(k int, a, b0, b1, c *float32, ldb, ldc int, flags int, bias *float32, lo, hi float32)
+func kernel6x32AVX512(k int, a, b0, b1, c *float32, ldb0, ldb1, ldc int, flags int, bias *float32, lo, hi float32, rows int, mask uint32)
 
-func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+// kernelWide computes the rows x cols corner (rows <= 6, cols <= 32) of a
+// 6 x 32 tile of C in place: with AVX-512's masks, a partial tile needs no
+// buffer. b1 is read whole even when cols <= 16; the panels' row strides
+// are ldb0 and ldb1.
+func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, rows, cols int) {
 	if k == 0 {
-		kernel(k, a, b0, ldb, c, ldc, accumulate, fin)
-		kernel(k, a, b1, ldb, c[nr:], ldc, accumulate, fin)
+		// C = 0 (+ C), then the epilogue: the kernel's loop takes k >= 1.
+		var tmp [mr * 2 * nr]float32
+		for r := 0; r < rows; r++ {
+			copy(tmp[r*2*nr:r*2*nr+cols], c[r*ldc:r*ldc+cols])
+		}
+		kernel(k, a, b0, ldb0, tmp[:], 2*nr, accumulate, fin)
+		kernel(k, a, b1, ldb1, tmp[nr:], 2*nr, accumulate, fin)
+		for r := 0; r < rows; r++ {
+			copy(c[r*ldc:r*ldc+cols], tmp[r*2*nr:r*2*nr+cols])
+		}
 		return
 	}
 	_ = a[k*mr-1]
-	_ = b0[(k-1)*ldb+nr-1]
-	_ = b1[(k-1)*ldb+nr-1]
-	_ = c[(mr-1)*ldc+2*nr-1]
+	_ = b0[(k-1)*ldb0+nr-1]
+	_ = b1[(k-1)*ldb1+nr-1]
+	_ = c[(rows-1)*ldc+cols-1]
 	flags, bias, lo, hi := fin.kernelArgs(accumulate)
-	kernel6x32AVX512(k, &a[0], &b0[0], &b1[0], &c[0], ldb, ldc, flags, bias, lo, hi)
+	mask := uint32(1)<<cols - 1 // cols 32: the shift gives 0, minus 1 all ones
+	kernel6x32AVX512(k, &a[0], &b0[0], &b1[0], &c[0], ldb0, ldb1, ldc, flags, bias, lo, hi, rows, mask)
 }
 
 // kernel6x16AVX2 computes C[0:6, 0:16] (+)= A panel x B panel over k steps,

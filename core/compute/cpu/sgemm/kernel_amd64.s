@@ -143,20 +143,32 @@ plain:
 	VZEROUPPER
 	RET
 
-// func kernel6x32AVX512(k int, a, b0, b1, c *float32, ldb, ldc int, flags int, bias *float32, lo, hi float32)
+// func kernel6x32AVX512(k int, a, b0, b1, c *float32, ldb0, ldb1, ldc int, flags int, bias *float32, lo, hi float32, rows int, mask uint32)
 // flags as kernel6x16AVX2. Row r of C is Z(4+2r) (columns 0-15) and Z(5+2r) (16-31).
-TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-80
+// The two B panels have row strides of their own (one may be in place,
+// the other a packed last panel).
+// Only C's first rows rows (1-6) and the columns set in mask (bit j for
+// column j) are read and written, so a partial tile runs in place: the
+// masked lanes of a load or store touch no memory.
+TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-100
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b0+16(FP), DI
 	MOVQ b1+24(FP), BX
 	MOVQ c+32(FP), DX
-	MOVQ ldb+40(FP), R12
+	MOVQ ldb0+40(FP), R12
 	SHLQ $2, R12
-	MOVQ ldc+48(FP), R8
+	MOVQ ldb1+48(FP), R14
+	SHLQ $2, R14
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
-	MOVQ flags+56(FP), R9
-	MOVQ bias+64(FP), R10
+	MOVQ flags+64(FP), R9
+	MOVQ bias+72(FP), R10
+	MOVQ rows+88(FP), R13
+	MOVL mask+96(FP), AX
+	KMOVW AX, K1
+	SHRL $16, AX
+	KMOVW AX, K2
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
@@ -192,35 +204,46 @@ loop512:
 	VFMADD231PS Z1, Z3, Z15
 	ADDQ $24, SI
 	ADDQ R12, DI
-	ADDQ R12, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ loop512
 	TESTQ $1, R9
 	JZ epilogue512
+	// Accumulate: add C's rows that exist (merge-masked, so the lanes
+	// outside mask keep the sums and read nothing).
 	MOVQ DX, R11
-	VADDPS (R11), Z4, Z4
-	VADDPS 64(R11), Z5, Z5
+	VADDPS (R11), Z4, K1, Z4
+	VADDPS 64(R11), Z5, K2, Z5
+	CMPQ R13, $1
+	JLE epilogue512
 	ADDQ R8, R11
-	VADDPS (R11), Z6, Z6
-	VADDPS 64(R11), Z7, Z7
+	VADDPS (R11), Z6, K1, Z6
+	VADDPS 64(R11), Z7, K2, Z7
+	CMPQ R13, $2
+	JLE epilogue512
 	ADDQ R8, R11
-	VADDPS (R11), Z8, Z8
-	VADDPS 64(R11), Z9, Z9
+	VADDPS (R11), Z8, K1, Z8
+	VADDPS 64(R11), Z9, K2, Z9
+	CMPQ R13, $3
+	JLE epilogue512
 	ADDQ R8, R11
-	VADDPS (R11), Z10, Z10
-	VADDPS 64(R11), Z11, Z11
+	VADDPS (R11), Z10, K1, Z10
+	VADDPS 64(R11), Z11, K2, Z11
+	CMPQ R13, $4
+	JLE epilogue512
 	ADDQ R8, R11
-	VADDPS (R11), Z12, Z12
-	VADDPS 64(R11), Z13, Z13
+	VADDPS (R11), Z12, K1, Z12
+	VADDPS 64(R11), Z13, K2, Z13
+	CMPQ R13, $5
+	JLE epilogue512
 	ADDQ R8, R11
-	VADDPS (R11), Z14, Z14
-	VADDPS 64(R11), Z15, Z15
-	ADDQ R8, R11
+	VADDPS (R11), Z14, K1, Z14
+	VADDPS 64(R11), Z15, K2, Z15
 epilogue512:
 	TESTQ $2, R9
 	JZ plain512
-	VBROADCASTSS lo+72(FP), Z0
-	VBROADCASTSS hi+76(FP), Z1
+	VBROADCASTSS lo+80(FP), Z0
+	VBROADCASTSS hi+84(FP), Z1
 	VBROADCASTSS 0(R10), Z2
 	VADDPS Z2, Z4, Z4
 	VADDPS Z2, Z5, Z5
@@ -264,23 +287,33 @@ epilogue512:
 	VMINPS Z1, Z14, Z14
 	VMINPS Z1, Z15, Z15
 plain512:
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	CMPQ R13, $1
+	JLE done512
 	ADDQ R8, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	CMPQ R13, $2
+	JLE done512
 	ADDQ R8, DX
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	CMPQ R13, $3
+	JLE done512
 	ADDQ R8, DX
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	CMPQ R13, $4
+	JLE done512
 	ADDQ R8, DX
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	CMPQ R13, $5
+	JLE done512
 	ADDQ R8, DX
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z15, 64(DX)
-	ADDQ R8, DX
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+done512:
 	VZEROUPPER
 	RET

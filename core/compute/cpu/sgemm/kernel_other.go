@@ -10,7 +10,7 @@ func kernelName() string { return "go" }
 
 func hasWide() bool { return false }
 
-func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, rows, cols int) {
 	panic("sgemm: no wide kernel on this platform")
 }
 

@@ -40,6 +40,6 @@ func kernelSIMD(relaxed bool, k, rows int, a, b []float32, ldb int, c []float32,
 
 func hasWide() bool { return false }
 
-func kernelWide(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, accumulate bool, fin *finish) {
+func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, rows, cols int) {
 	panic("sgemm: no wide kernel under wasm")
 }

@@ -295,12 +295,14 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 		acc := p0 > 0 || ep.Accumulate
 		for j := j0; j < j1; {
 			bpanel, ldb := panel(0, j, p0, kl)
-			// Two whole panels side by side go to the wide kernel where
-			// there is one (AVX-512: 32 columns a call).
+			// With the wide kernel (AVX-512), 32 columns a call, in place
+			// however few remain: it masks what C does not have; it reads
+			// a second panel even when there is none to its right.
+			cols := min(2*nr, j1-j)
 			pair := wide && j+2*nr <= j1
-			var bnext []float32
-			if pair {
-				bnext, _ = panel(1, j+nr, p0, kl)
+			bnext, ldnext := bpanel, ldb
+			if pair || wide && cols > nr {
+				bnext, ldnext = panel(1, j+nr, p0, kl)
 			}
 			for i := i0; i < i1; i += mr {
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]
@@ -318,8 +320,8 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 					// computed (as zeros plus nothing) in place.
 					mw = mr
 				}
-				if pair && mw == mr {
-					kernelWide(kl, apanel, bpanel, bnext, ldb, c[i*ldc+j:], ldc, acc, fin)
+				if wide {
+					kernelWide(kl, apanel, bpanel, ldb, bnext, ldnext, c[i*ldc+j:], ldc, acc, fin, mw, cols)
 					continue
 				}
 				micro(kl, apanel, bpanel, ldb, c, ldc, i, j, mw, min(nr, j1-j), acc, fin, &tmp)
@@ -327,7 +329,7 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 					micro(kl, apanel, bnext, ldb, c, ldc, i, j+nr, mw, nr, acc, fin, &tmp)
 				}
 			}
-			if pair {
+			if wide || pair {
 				j += 2 * nr
 			} else {
 				j += nr
