@@ -49,6 +49,23 @@ func axpy(a float32, x, y unsafe.Pointer, n int32)
 //go:noescape
 func axpyRelaxed(a float32, x, y unsafe.Pointer, n int32)
 
+// Taps9 sets dst[i] to the sum over t of w[t]*base[offs[t]+i], i < n.
+func Taps9(relaxed bool, dst, base *float32, offs *[9]int, w *float32, n int) {
+	if relaxed {
+		taps9Relaxed(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(n))
+		return
+	}
+	taps9(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(n))
+}
+
+//go:wasmimport tessera_simd taps9
+//go:noescape
+func taps9(dst, base, offs, w unsafe.Pointer, n int32)
+
+//go:wasmimport tessera_simd taps9_relaxed
+//go:noescape
+func taps9Relaxed(dst, base, offs, w unsafe.Pointer, n int32)
+
 // SqDist returns the squared distance between a[0:n] and b[0:n].
 func SqDist(relaxed bool, a, b *float32, n int) float32 {
 	if relaxed {
