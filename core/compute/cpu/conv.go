@@ -339,14 +339,15 @@ func (p *dwPlanes) channel(dst, plane, buf []float32, w *convWeights, ch int) {
 	}
 	filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
 	if s.KH == 3 && s.KW == 3 {
-		// All nine taps in one pass over the plane.
-		vec.Taps9(acc, phases, &p.offs, filt)
-	} else {
-		clear(acc)
-		for ky := 0; ky < s.KH; ky++ {
-			for kx := 0; kx < s.KW; kx++ {
-				vec.Axpy(filt[ky*s.KW+kx], phases[p.tap(ky, kx):], acc)
-			}
+		// All nine taps, the bias and the clamp in one pass, row by row
+		// into dst.
+		vec.Taps9Rows(dst, p.ow, phases, p.pw, p.oh, p.ow, &p.offs, filt, w.bias[ch], p.lo, p.hi)
+		return
+	}
+	clear(acc)
+	for ky := 0; ky < s.KH; ky++ {
+		for kx := 0; kx < s.KW; kx++ {
+			vec.Axpy(filt[ky*s.KW+kx], phases[p.tap(ky, kx):], acc)
 		}
 	}
 	vec.ScaleShiftClampRows(dst, p.ow, acc, p.pw, p.oh, p.ow, 1, w.bias[ch], p.lo, p.hi)

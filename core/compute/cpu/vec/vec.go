@@ -206,6 +206,40 @@ func Taps9(dst, base []float32, offs *[9]int, w []float32) {
 	taps9(dst, base, offs, w)
 }
 
+// Taps9Rows is Taps9 over rows x cols of a plane, then
+// ScaleShiftClamp(1, t, lo, hi) into dst, in one pass: row r of the taps
+// starts at base[offs[k]+r*baseStride] and goes to dst[r*dstStride:]. A
+// depthwise convolution's output rows, from planes computed at a padded
+// width, without the buffer between the two steps.
+func Taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if cols > dstStride || cols > baseStride {
+		panic("vec: Taps9Rows rows overlap")
+	}
+	_ = dst[(rows-1)*dstStride+cols-1]
+	_ = w[8]
+	for _, o := range offs {
+		_ = base[o+(rows-1)*baseStride+cols-1]
+		if o < 0 {
+			panic("vec: Taps9Rows tap before the plane")
+		}
+	}
+	taps9Rows(dst, dstStride, base, baseStride, rows, cols, offs, w, t, lo, hi)
+}
+
+func taps9RowsGo(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
+	var acc [64]float32
+	for r := 0; r < rows; r++ {
+		for x0 := 0; x0 < cols; x0 += len(acc) {
+			n := min(len(acc), cols-x0)
+			taps9(acc[:n], base[r*baseStride+x0:], offs, w)
+			scaleShiftClamp(dst[r*dstStride+x0:r*dstStride+x0+n], acc[:n], 1, t, lo, hi)
+		}
+	}
+}
+
 func taps9Go(dst, base []float32, offs *[9]int, w []float32) {
 	clear(dst)
 	for t, o := range offs {

@@ -122,6 +122,17 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 //go:noescape
 func taps9AVX512(dst, base *float32, offs *[9]int, w *float32, n int)
 
+//go:noescape
+func taps9RowsAVX512(dst, base *float32, offs *[9]int, w *float32, rows, cols, dstStride, baseStride int, t, lo, hi float32)
+
+func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
+	if !avx512 {
+		taps9RowsGo(dst, dstStride, base, baseStride, rows, cols, offs, w, t, lo, hi)
+		return
+	}
+	taps9RowsAVX512(&dst[0], &base[0], offs, &w[0], rows, cols, dstStride, baseStride, t, lo, hi)
+}
+
 func taps9(dst, base []float32, offs *[9]int, w []float32) {
 	if !avx512 || len(dst) < 16 {
 		taps9Go(dst, base, offs, w)

@@ -640,3 +640,118 @@ max1:
 maxdone:
 	VZEROUPPER
 	RET
+
+// func taps9RowsAVX512(dst, base *float32, offs *[9]int, w *float32, rows, cols, dstStride, baseStride int, t, lo, hi float32)
+// Per row r < rows and column x < cols: dst[r*dstStride+x] =
+// min(max(sum_k w[k]*base[offs[k]+r*baseStride+x] + t, lo), hi), the taps
+// in taps9AVX512's order and the clamp as scaleShiftClampAVX2's; the last
+// cols%16 columns of a row through a mask.
+TEXT ·taps9RowsAVX512(SB), NOSPLIT, $0-76
+	MOVQ dst+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), AX
+	MOVQ w+24(FP), DX
+	MOVQ 0(AX), R8
+	SHLQ $2, R8
+	MOVQ 8(AX), R9
+	SHLQ $2, R9
+	MOVQ 16(AX), R10
+	SHLQ $2, R10
+	MOVQ 24(AX), R11
+	SHLQ $2, R11
+	MOVQ 32(AX), R12
+	SHLQ $2, R12
+	MOVQ 40(AX), R13
+	SHLQ $2, R13
+	MOVQ 48(AX), R14
+	SHLQ $2, R14
+	MOVQ 56(AX), R15
+	SHLQ $2, R15
+	MOVQ 64(AX), BX
+	SHLQ $2, BX
+	VBROADCASTSS 0(DX), Z16
+	VBROADCASTSS 4(DX), Z17
+	VBROADCASTSS 8(DX), Z18
+	VBROADCASTSS 12(DX), Z19
+	VBROADCASTSS 16(DX), Z20
+	VBROADCASTSS 20(DX), Z21
+	VBROADCASTSS 24(DX), Z22
+	VBROADCASTSS 28(DX), Z23
+	VBROADCASTSS 32(DX), Z24
+	VBROADCASTSS t+64(FP), Z25
+	VBROADCASTSS lo+68(FP), Z26
+	VBROADCASTSS hi+72(FP), Z27
+	// K1: the tail's columns.
+	MOVQ cols+40(FP), CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	// AX, DX: from a row's last whole vector to the next row's start.
+	MOVQ cols+40(FP), CX
+	ANDQ $-16, CX
+	SHLQ $2, CX
+	MOVQ dstStride+48(FP), AX
+	SHLQ $2, AX
+	SUBQ CX, AX
+	MOVQ baseStride+56(FP), DX
+	SHLQ $2, DX
+	SUBQ CX, DX
+	CMPQ rows+32(FP), $0
+	JLE t9rdone
+t9rrow:
+	MOVQ cols+40(FP), CX
+t9rvec:
+	CMPQ CX, $16
+	JL t9rtail
+	VMULPS (SI)(R8*1), Z16, Z0
+	VFMADD231PS (SI)(R9*1), Z17, Z0
+	VFMADD231PS (SI)(R10*1), Z18, Z0
+	VFMADD231PS (SI)(R11*1), Z19, Z0
+	VFMADD231PS (SI)(R12*1), Z20, Z0
+	VFMADD231PS (SI)(R13*1), Z21, Z0
+	VFMADD231PS (SI)(R14*1), Z22, Z0
+	VFMADD231PS (SI)(R15*1), Z23, Z0
+	VFMADD231PS (SI)(BX*1), Z24, Z0
+	VADDPS Z25, Z0, Z0
+	VMAXPS Z26, Z0, Z0
+	VMINPS Z27, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP t9rvec
+t9rtail:
+	TESTQ CX, CX
+	JZ t9rnext
+	VMOVUPS.Z (SI)(R8*1), K1, Z1
+	VMULPS Z1, Z16, Z0
+	VMOVUPS.Z (SI)(R9*1), K1, Z1
+	VFMADD231PS Z1, Z17, Z0
+	VMOVUPS.Z (SI)(R10*1), K1, Z1
+	VFMADD231PS Z1, Z18, Z0
+	VMOVUPS.Z (SI)(R11*1), K1, Z1
+	VFMADD231PS Z1, Z19, Z0
+	VMOVUPS.Z (SI)(R12*1), K1, Z1
+	VFMADD231PS Z1, Z20, Z0
+	VMOVUPS.Z (SI)(R13*1), K1, Z1
+	VFMADD231PS Z1, Z21, Z0
+	VMOVUPS.Z (SI)(R14*1), K1, Z1
+	VFMADD231PS Z1, Z22, Z0
+	VMOVUPS.Z (SI)(R15*1), K1, Z1
+	VFMADD231PS Z1, Z23, Z0
+	VMOVUPS.Z (SI)(BX*1), K1, Z1
+	VFMADD231PS Z1, Z24, Z0
+	VADDPS Z25, Z0, Z0
+	VMAXPS Z26, Z0, Z0
+	VMINPS Z27, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+t9rnext:
+	ADDQ AX, DI
+	ADDQ DX, SI
+	DECQ rows+32(FP)
+	JNZ t9rrow
+t9rdone:
+	VZEROUPPER
+	RET

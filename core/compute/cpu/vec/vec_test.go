@@ -2,6 +2,7 @@ package vec
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -156,6 +157,48 @@ func TestTaps9(t *testing.T) {
 				t.Fatalf("n=%d: [%d] = %g, nine Axpy calls give %g", n, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestTaps9Rows: the one-pass rows give exactly the Go loop's rows (Taps9
+// on each row, then ScaleShiftClamp), and Taps9 over the padded width
+// followed by ScaleShiftClampRows to rounding (relaxed SIMD fuses where
+// each vector falls), on widths around 16 and with the clamp biting.
+func TestTaps9Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	random := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = r.Float32()*2 - 1
+		}
+		return s
+	}
+	w := random(9)
+	clamped := 0
+	for _, cols := range []int{1, 7, 14, 16, 17, 28, 56, 112} {
+		pw := cols + 2
+		rows := 5
+		offs := [9]int{0, 1, 2, pw, pw + 1, pw + 2, 2 * pw, 2*pw + 1, 2*pw + 2}
+		base := random((rows + 3) * pw)
+		acc := make([]float32, rows*pw)
+		Taps9(acc, base, &offs, w)
+		want := make([]float32, rows*cols)
+		ScaleShiftClampRows(want, cols, acc, pw, rows, cols, 1, 0.25, -0.5, 0.6)
+		got, loop := make([]float32, rows*cols), make([]float32, rows*cols)
+		Taps9Rows(got, cols, base, pw, rows, cols, &offs, w, 0.25, -0.5, 0.6)
+		taps9RowsGo(loop, cols, base, pw, rows, cols, &offs, w, 0.25, -0.5, 0.6)
+		same(t, "Taps9Rows", cols, got, want)
+		for i := range want {
+			if want[i] == -0.5 || want[i] == 0.6 {
+				clamped++
+			}
+			if got[i] != loop[i] {
+				t.Fatalf("cols=%d: [%d] = %g, the Go loop gives %g", cols, i, got[i], loop[i])
+			}
+		}
+	}
+	if clamped == 0 {
+		t.Fatal("the clamp never bit: the test data do not test it")
 	}
 }
 

@@ -86,3 +86,11 @@ func taps9(dst, base []float32, offs *[9]int, w []float32) {
 }
 
 func halfToFloat(dst []float32, src []uint16) { halfToFloatGo(dst, src) }
+
+func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
+	if simdLevel == wasmsimd.None {
+		taps9RowsGo(dst, dstStride, base, baseStride, rows, cols, offs, w, t, lo, hi)
+		return
+	}
+	wasmsimd.Taps9Rows(relaxed(), &dst[0], &base[0], offs, &w[0], rows, cols, dstStride, baseStride, t, lo, hi)
+}

@@ -53,6 +53,7 @@ func module(relaxed bool) string {
 	sgemm(&w, relaxed)
 	axpy(&w, relaxed)
 	taps9(&w, relaxed)
+	taps9Rows(&w, relaxed)
 	sqdist(&w, relaxed)
 	sqdistBlocks(&w)
 	sscl(&w)
@@ -212,6 +213,66 @@ func taps9(w *strings.Builder, relaxed bool) {
 	}
 	w.WriteString(`        (f32.store align=4 (i32.add (local.get $dst) (local.get $i)) (local.get $s))
         (br_if $e (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $end))))))
+  )
+`)
+}
+
+// taps9Rows is vec.Taps9Rows: taps9 over rows x cols (row r of the taps at
+// base + offs[t] + r*bs, of dst at dst + r*ds, strides in elements), then
+// + t and the clamp to [lo, hi], one call a plane where taps9 and a
+// clamp call a row would cost two calls a row. Each row's vectors stop at
+// a multiple of 8, as taps9's over that row would.
+func taps9Rows(w *strings.Builder, relaxed bool) {
+	w.WriteString(`
+  (func (export "taps9rows") (param $dst i32) (param $base i32) (param $offs i32) (param $w i32) (param $rows i32) (param $cols i32) (param $ds i32) (param $bs i32) (param $t f32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $vend i32) (local $end i32) (local $acc v128) (local $s f32)
+    (local $vt v128) (local $vlo v128) (local $vhi v128)
+`)
+	for t := 0; t < 9; t++ {
+		fmt.Fprintf(w, "    (local $p%d i32) (local $w%d f32) (local $v%d v128)\n", t, t, t)
+	}
+	for t := 0; t < 9; t++ {
+		fmt.Fprintf(w, "    (local.set $p%d (i32.add (local.get $base) (i32.shl (i32.wrap_i64 (i64.load offset=%d align=4 (local.get $offs))) (i32.const 2))))\n", t, 8*t)
+		fmt.Fprintf(w, "    (local.set $w%d (f32.load offset=%d align=4 (local.get $w)))\n", t, 4*t)
+		fmt.Fprintf(w, "    (local.set $v%d (f32x4.splat (local.get $w%d)))\n", t, t)
+	}
+	w.WriteString(`    (local.set $vt (f32x4.splat (local.get $t)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $vend (i32.shl (i32.and (local.get $cols) (i32.const -8)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $ds) (i32.const 2)))
+    (local.set $bs (i32.shl (local.get $bs) (i32.const 2)))
+    (if (i32.gt_s (local.get $rows) (i32.const 0)) (then
+    (loop $row
+      (local.set $i (i32.const 0))
+      (if (i32.lt_u (local.get $i) (local.get $vend)) (then
+        (loop $vec
+          (local.set $acc (v128.const f32x4 0 0 0 0))
+`)
+	for t := 0; t < 9; t++ {
+		x := fmt.Sprintf("(v128.load align=4 (i32.add (local.get $p%d) (local.get $i)))", t)
+		fmt.Fprintf(w, "          (local.set $acc %s)\n", madd(relaxed, fmt.Sprintf("(local.get $v%d)", t), x, "(local.get $acc)"))
+	}
+	w.WriteString(`          (v128.store align=4 (i32.add (local.get $dst) (local.get $i))
+            (f32x4.min (f32x4.max (f32x4.add (local.get $acc) (local.get $vt)) (local.get $vlo)) (local.get $vhi)))
+          (br_if $vec (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $vend))))))
+      (if (i32.lt_u (local.get $i) (local.get $end)) (then
+        (loop $e
+          (local.set $s (f32.const 0))
+`)
+	for t := 0; t < 9; t++ {
+		fmt.Fprintf(w, "          (local.set $s (f32.add (local.get $s) (f32.mul (local.get $w%d) (f32.load align=4 (i32.add (local.get $p%d) (local.get $i))))))\n", t, t)
+	}
+	w.WriteString(`          (f32.store align=4 (i32.add (local.get $dst) (local.get $i))
+            (f32.min (f32.max (f32.add (local.get $s) (local.get $t)) (local.get $lo)) (local.get $hi)))
+          (br_if $e (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $end))))))
+      (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+`)
+	for t := 0; t < 9; t++ {
+		fmt.Fprintf(w, "      (local.set $p%d (i32.add (local.get $p%d) (local.get $bs)))\n", t, t)
+	}
+	w.WriteString(`      (br_if $row (local.tee $rows (i32.sub (local.get $rows) (i32.const 1)))))))
   )
 `)
 }

@@ -66,6 +66,24 @@ func taps9(dst, base, offs, w unsafe.Pointer, n int32)
 //go:noescape
 func taps9Relaxed(dst, base, offs, w unsafe.Pointer, n int32)
 
+// Taps9Rows is Taps9 over rows x cols (strides in elements), then + t
+// and the clamp to [lo, hi], into dst.
+func Taps9Rows(relaxed bool, dst, base *float32, offs *[9]int, w *float32, rows, cols, dstStride, baseStride int, t, lo, hi float32) {
+	if relaxed {
+		taps9RowsRelaxed(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(rows), int32(cols), int32(dstStride), int32(baseStride), t, lo, hi)
+		return
+	}
+	taps9Rows(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(rows), int32(cols), int32(dstStride), int32(baseStride), t, lo, hi)
+}
+
+//go:wasmimport tessera_simd taps9rows
+//go:noescape
+func taps9Rows(dst, base, offs, w unsafe.Pointer, rows, cols, dstStride, baseStride int32, t, lo, hi float32)
+
+//go:wasmimport tessera_simd taps9rows_relaxed
+//go:noescape
+func taps9RowsRelaxed(dst, base, offs, w unsafe.Pointer, rows, cols, dstStride, baseStride int32, t, lo, hi float32)
+
 // SqDist returns the squared distance between a[0:n] and b[0:n].
 func SqDist(relaxed bool, a, b *float32, n int) float32 {
 	if relaxed {
