@@ -7,6 +7,7 @@ package segment
 import (
 	"math"
 
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 	"github.com/tessera/tessera/core/patchcore/embed"
 )
 
@@ -52,40 +53,38 @@ func reflect(i, n int) int {
 	return i
 }
 
-// Blur filters an h x w image in place, rows then columns.
+// Blur filters an h x w image in place, rows then columns, in float32:
+// each output row is the kernel's taps times shifted rows, one vec.Axpy
+// (SIMD) a tap, in tap order: horizontally shifted copies of the row with
+// r reflected samples each side, vertically the reflected rows above and
+// below. Per pixel that is scipy's sum in float32 instead of float64 (a
+// few units in the last place; TestBlurMatchesFloat64); a scalar float64
+// loop took 26 ms of a browser prediction at 224x224.
 func Blur(img []float32, h, w int, sigma float64) {
-	k := Kernel(sigma)
-	r := len(k) / 2
-	n := max(h, w)
-	padded := make([]float64, n+2*r)
-	line := make([]float64, n)
-	// filter convolves padded (a line with r reflected samples each side).
-	filter := func(size int) {
-		for x := 0; x < size; x++ {
-			var s float64
-			for j, kv := range k {
-				s += kv * padded[x+j]
-			}
-			line[x] = s
-		}
+	k64 := Kernel(sigma)
+	k := make([]float32, len(k64))
+	for i, v := range k64 {
+		k[i] = float32(v)
 	}
+	r := len(k) / 2
+	padded := make([]float32, w+2*r)
+	rows := make([]float32, h*w) // the horizontal pass
 	for y := 0; y < h; y++ {
 		row := img[y*w : (y+1)*w]
 		for i := -r; i < w+r; i++ {
-			padded[i+r] = float64(row[reflect(i, w)])
+			padded[i+r] = row[reflect(i, w)]
 		}
-		filter(w)
-		for x := range row {
-			row[x] = float32(line[x])
+		out := rows[y*w : (y+1)*w]
+		for j, kv := range k {
+			vec.Axpy(kv, padded[j:j+w], out)
 		}
 	}
-	for x := 0; x < w; x++ {
-		for i := -r; i < h+r; i++ {
-			padded[i+r] = float64(img[reflect(i, h)*w+x])
-		}
-		filter(h)
-		for y := 0; y < h; y++ {
-			img[y*w+x] = float32(line[y])
+	for y := 0; y < h; y++ {
+		out := img[y*w : (y+1)*w]
+		clear(out)
+		for j, kv := range k {
+			src := reflect(y+j-r, h)
+			vec.Axpy(kv, rows[src*w:(src+1)*w], out)
 		}
 	}
 }

@@ -76,3 +76,77 @@ func TestMapSize(t *testing.T) {
 		t.Errorf("corners %g, %g; want 0, 3", m[0], m[63])
 	}
 }
+
+// blurFloat64 is the scalar float64 blur Blur replaced: scipy's sums.
+func blurFloat64(img []float32, h, w int, sigma float64) {
+	k := Kernel(sigma)
+	r := len(k) / 2
+	n := max(h, w)
+	padded := make([]float64, n+2*r)
+	line := make([]float64, n)
+	filter := func(size int) {
+		for x := 0; x < size; x++ {
+			var s float64
+			for j, kv := range k {
+				s += kv * padded[x+j]
+			}
+			line[x] = s
+		}
+	}
+	for y := 0; y < h; y++ {
+		row := img[y*w : (y+1)*w]
+		for i := -r; i < w+r; i++ {
+			padded[i+r] = float64(row[reflect(i, w)])
+		}
+		filter(w)
+		for x := range row {
+			row[x] = float32(line[x])
+		}
+	}
+	for x := 0; x < w; x++ {
+		for i := -r; i < h+r; i++ {
+			padded[i+r] = float64(img[reflect(i, h)*w+x])
+		}
+		filter(h)
+		for y := 0; y < h; y++ {
+			img[y*w+x] = float32(line[y])
+		}
+	}
+}
+
+// TestBlurMatchesFloat64 sets the float32 blur against scipy's float64
+// sums on a patch-score-like map, smaller than the kernel in one side too.
+func TestBlurMatchesFloat64(t *testing.T) {
+	for _, sz := range [][2]int{{224, 224}, {7, 40}, {33, 5}} {
+		h, w := sz[0], sz[1]
+		img := make([]float32, h*w)
+		for i := range img {
+			img[i] = float32(math.Sin(float64(i)*0.37)*3 + 5)
+		}
+		want := append([]float32(nil), img...)
+		blurFloat64(want, h, w, 4)
+		Blur(img, h, w, 4)
+		for i := range want {
+			if d := math.Abs(float64(img[i] - want[i])); d > 1e-6*math.Abs(float64(want[i])) {
+				t.Fatalf("%dx%d: [%d] = %g, float64 sums give %g", h, w, i, img[i], want[i])
+			}
+		}
+	}
+}
+
+func BenchmarkBlur(b *testing.B) {
+	img := make([]float32, 224*224)
+	for i := range img {
+		img[i] = float32(i % 17)
+	}
+	b.Run("float32-axpy", func(b *testing.B) {
+		for b.Loop() {
+			Blur(img, 224, 224, 4)
+		}
+	})
+	b.Run("float64-scalar", func(b *testing.B) {
+		for b.Loop() {
+			blurFloat64(img, 224, 224, 4)
+		}
+	})
+}
