@@ -168,3 +168,14 @@ func halfToFloat(dst []float32, src []uint16) {
 	}
 	halfToFloatGo(dst[n:], src[n:])
 }
+
+//go:noescape
+func copyRowsAVX512(dst, src *float32, rows, cols, dstStride, srcStride int)
+
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	if !avx512 {
+		copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
+		return
+	}
+	copyRowsAVX512(&dst[0], &src[0], rows, cols, dstStride, srcStride)
+}

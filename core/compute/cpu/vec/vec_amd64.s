@@ -755,3 +755,50 @@ t9rnext:
 t9rdone:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst, src *float32, rows, cols, dstStride, srcStride int)
+// Copies rows x cols, 16 values a move, the last cols%16 of a row through
+// a mask.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ cols+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ srcStride+40(FP), R11
+	SHLQ $2, R11
+	MOVQ R9, CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ R8, R8
+	JLE crdone
+crrow:
+	MOVQ DI, DX
+	MOVQ SI, BX
+	MOVQ R9, CX
+crvec:
+	CMPQ CX, $16
+	JL crtail
+	VMOVUPS (BX), Z0
+	VMOVUPS Z0, (DX)
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP crvec
+crtail:
+	TESTQ CX, CX
+	JZ crnext
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS Z0, K1, (DX)
+crnext:
+	ADDQ R10, DI
+	ADDQ R11, SI
+	DECQ R8
+	JNZ crrow
+crdone:
+	VZEROUPPER
+	RET

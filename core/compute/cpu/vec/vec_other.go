@@ -32,3 +32,7 @@ func halfToFloat(dst []float32, src []uint16)              { halfToFloatGo(dst, 
 func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
 	taps9RowsGo(dst, dstStride, base, baseStride, rows, cols, offs, w, t, lo, hi)
 }
+
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
+}

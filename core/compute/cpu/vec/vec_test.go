@@ -202,6 +202,31 @@ func TestTaps9Rows(t *testing.T) {
 	}
 }
 
+// TestCopyRows copies blocks of widths around 16 and leaves the gaps
+// between the rows alone.
+func TestCopyRows(t *testing.T) {
+	for _, cols := range []int{1, 7, 14, 16, 17, 33, 112} {
+		rows, ds, ss := 4, cols+3, cols+5
+		src := seq(rows*ss, 0.7)
+		got := make([]float32, rows*ds)
+		for i := range got {
+			got[i] = -1
+		}
+		CopyRows(got, ds, src, ss, rows, cols)
+		for r := 0; r < rows; r++ {
+			for x := 0; x < ds; x++ {
+				want := float32(-1)
+				if x < cols {
+					want = src[r*ss+x]
+				}
+				if got[r*ds+x] != want {
+					t.Fatalf("cols=%d: row %d [%d] = %g, want %g", cols, r, x, got[r*ds+x], want)
+				}
+			}
+		}
+	}
+}
+
 // TestMax checks the SIMD max against the Go loop bit for bit, NaNs on
 // either side and zeros of both signs included.
 func TestMax(t *testing.T) {

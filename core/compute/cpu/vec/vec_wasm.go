@@ -94,3 +94,7 @@ func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, c
 	}
 	wasmsimd.Taps9Rows(relaxed(), &dst[0], &base[0], offs, &w[0], rows, cols, dstStride, baseStride, t, lo, hi)
 }
+
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
+}
