@@ -328,3 +328,23 @@ func TestConvExpandedMatchesTwoConvs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDepthwise times MobileNetV2's 3x3 depthwise convolutions, per
+// channel, on one core.
+func BenchmarkDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	relu6 := compute.Activation{Clamp: true, Min: 0, Max: 6}
+	for _, tc := range []struct{ c, hw, stride int }{{384, 14, 1}, {192, 28, 1}, {144, 56, 1}, {96, 112, 2}} {
+		s := compute.ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, StrideH: tc.stride, StrideW: tc.stride, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: tc.c}
+		be := New(1)
+		w := be.PrepareConv(s, randSlice(r, tc.c*9), randSlice(r, tc.c))
+		in := be.Upload([]int{1, tc.c, tc.hw, tc.hw}, randSlice(r, tc.c*tc.hw*tc.hw))
+		b.Run(fmt.Sprintf("%dx%dx%d/%d", tc.c, tc.hw, tc.hw, tc.stride), func(b *testing.B) {
+			for b.Loop() {
+				be.Release(be.Conv(in, w, relu6))
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(tc.c), "ns/channel")
+		})
+		be.Close()
+	}
+}
