@@ -97,14 +97,18 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue,
 		defer putBuf(src.tail)
 	}
 	tm, tn := tileSize(a.M, n, par.Workers())
+	a.tiles(c, ldc, &src, n, tm, tn, ep, par)
+}
+
+// tiles computes C in tasks of tm x tn, on par.
+func (a *Packed) tiles(c []float32, ldc int, src *bSource, n, tm, tn int, ep Epilogue, par Parallel) {
 	mTiles := (a.M + tm - 1) / tm
 	nTiles := (n + tn - 1) / tn
-	run := func(t int) {
+	par.For(mTiles*nTiles, func(t int) {
 		i0 := (t % mTiles) * tm
 		j0 := (t / mTiles) * tn
-		a.tile(c, ldc, &src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
-	}
-	par.For(mTiles*nTiles, run)
+		a.tile(c, ldc, src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
+	})
 }
 
 // Shifted describes a B that is read in place from shifted copies of one
@@ -136,13 +140,7 @@ func (a *Packed) MulPanels(c []float32, ldc int, src Panels, n int, ep Epilogue,
 	}
 	bs := bSource{k: a.K, n: n, build: src}
 	tm, tn := tileSize(a.M, n, par.Workers())
-	mTiles := (a.M + tm - 1) / tm
-	nTiles := (n + tn - 1) / tn
-	par.For(mTiles*nTiles, func(t int) {
-		i0 := (t % mTiles) * tm
-		j0 := (t / mTiles) * tn
-		a.tile(c, ldc, &bs, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
-	})
+	a.tiles(c, ldc, &bs, n, tm, tn, ep, par)
 }
 
 // PanelRows is m rounded up to whole panels of rows: the rows MulShifted's
@@ -177,13 +175,7 @@ func (a *Packed) MulShifted(c []float32, ldc int, b []float32, sh Shifted, n int
 		// -> 238 GFLOP/s).
 		tn = min(tn, 4*nr)
 	}
-	mTiles := (a.M + tm - 1) / tm
-	nTiles := (n + tn - 1) / tn
-	par.For(mTiles*nTiles, func(t int) {
-		i0 := (t % mTiles) * tm
-		j0 := (t / mTiles) * tn
-		a.tile(c, ldc, &src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
-	})
+	a.tiles(c, ldc, &src, n, tm, tn, ep, par)
 }
 
 // tileSize picks the rows and columns of C per task: mc x nc, shrunk for

@@ -191,21 +191,6 @@ func sqDistBlocksBelowGo(blocks, q, thr, out []float32, masks []uint16, scale fl
 	}
 }
 
-// Taps9 sets dst[i] to the sum over t < 9 of w[t]*base[offs[t]+i], taken
-// tap by tap as nine Axpy calls on a zeroed dst would (so with their
-// rounding), but in one pass: a 3x3 depthwise convolution of a plane laid
-// out so that each tap is a shifted copy of it.
-func Taps9(dst, base []float32, offs *[9]int, w []float32) {
-	if len(dst) == 0 {
-		return
-	}
-	_ = w[8]
-	for _, o := range offs {
-		_ = base[o+len(dst)-1]
-	}
-	taps9(dst, base, offs, w)
-}
-
 // CopyRows copies a rows x cols block whose rows start srcStride apart in
 // src to rows dstStride apart in dst, in one call: a depthwise
 // convolution's planes into their padded places, where a copy a row of
@@ -228,7 +213,9 @@ func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, co
 	}
 }
 
-// Taps9Rows is Taps9 over rows x cols of a plane, then
+// Taps9Rows is, for rows x cols of a plane, the sum over t < 9 of
+// w[t]*base[offs[t]+i] (tap by tap, as nine Axpy calls on a zeroed row
+// would, with their rounding), then
 // ScaleShiftClamp(1, t, lo, hi) into dst, in one pass: row r of the taps
 // starts at base[offs[k]+r*baseStride] and goes to dst[r*dstStride:]. A
 // depthwise convolution's output rows, from planes computed at a padded
@@ -256,12 +243,14 @@ func taps9RowsGo(dst []float32, dstStride int, base []float32, baseStride, rows,
 	for r := 0; r < rows; r++ {
 		for x0 := 0; x0 < cols; x0 += len(acc) {
 			n := min(len(acc), cols-x0)
-			taps9(acc[:n], base[r*baseStride+x0:], offs, w)
+			taps9Go(acc[:n], base[r*baseStride+x0:], offs, w)
 			scaleShiftClamp(dst[r*dstStride+x0:r*dstStride+x0+n], acc[:n], 1, t, lo, hi)
 		}
 	}
 }
 
+// taps9Go sets dst[i] to the sum over t < 9 of w[t]*base[offs[t]+i], tap
+// by tap as nine Axpy calls on a zeroed dst, with their rounding.
 func taps9Go(dst, base []float32, offs *[9]int, w []float32) {
 	clear(dst)
 	for t, o := range offs {

@@ -120,9 +120,6 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 }
 
 //go:noescape
-func taps9AVX512(dst, base *float32, offs *[9]int, w *float32, n int)
-
-//go:noescape
 func taps9RowsAVX512(dst, base *float32, offs *[9]int, w *float32, rows, cols, dstStride, baseStride int, t, lo, hi float32)
 
 func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
@@ -131,19 +128,6 @@ func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, c
 		return
 	}
 	taps9RowsAVX512(&dst[0], &base[0], offs, &w[0], rows, cols, dstStride, baseStride, t, lo, hi)
-}
-
-func taps9(dst, base []float32, offs *[9]int, w []float32) {
-	if !avx512 || len(dst) < 16 {
-		taps9Go(dst, base, offs, w)
-		return
-	}
-	// The kernel takes the multiple of 16; the tail goes tap by tap.
-	body := len(dst) &^ 15
-	taps9AVX512(&dst[0], &base[0], offs, &w[0], body)
-	if body < len(dst) {
-		taps9Go(dst[body:], base[body:], offs, w)
-	}
 }
 
 // f16c converts halves with the F16C instructions (VCVTPH2PS), which

@@ -503,63 +503,6 @@ sdbb512done:
 	VZEROUPPER
 	RET
 
-// func taps9AVX512(dst, base *float32, offs *[9]int, w *[9]float32, n int)
-// dst[i] = w0*base[offs0+i], then += w_t*base[offs_t+i] fused, tap by
-// tap: Axpy's rounding, in one pass instead of nine; n is a multiple of 16.
-TEXT ·taps9AVX512(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ base+8(FP), SI
-	MOVQ offs+16(FP), AX
-	MOVQ w+24(FP), DX
-	MOVQ n+32(FP), CX
-	MOVQ 0(AX), R8
-	SHLQ $2, R8
-	MOVQ 8(AX), R9
-	SHLQ $2, R9
-	MOVQ 16(AX), R10
-	SHLQ $2, R10
-	MOVQ 24(AX), R11
-	SHLQ $2, R11
-	MOVQ 32(AX), R12
-	SHLQ $2, R12
-	MOVQ 40(AX), R13
-	SHLQ $2, R13
-	MOVQ 48(AX), R14
-	SHLQ $2, R14
-	MOVQ 56(AX), R15
-	SHLQ $2, R15
-	MOVQ 64(AX), BX
-	SHLQ $2, BX
-	VBROADCASTSS 0(DX), Z16
-	VBROADCASTSS 4(DX), Z17
-	VBROADCASTSS 8(DX), Z18
-	VBROADCASTSS 12(DX), Z19
-	VBROADCASTSS 16(DX), Z20
-	VBROADCASTSS 20(DX), Z21
-	VBROADCASTSS 24(DX), Z22
-	VBROADCASTSS 28(DX), Z23
-	VBROADCASTSS 32(DX), Z24
-t9loop:
-	CMPQ CX, $16
-	JL t9done
-	VMULPS (SI)(R8*1), Z16, Z0
-	VFMADD231PS (SI)(R9*1), Z17, Z0
-	VFMADD231PS (SI)(R10*1), Z18, Z0
-	VFMADD231PS (SI)(R11*1), Z19, Z0
-	VFMADD231PS (SI)(R12*1), Z20, Z0
-	VFMADD231PS (SI)(R13*1), Z21, Z0
-	VFMADD231PS (SI)(R14*1), Z22, Z0
-	VFMADD231PS (SI)(R15*1), Z23, Z0
-	VFMADD231PS (SI)(BX*1), Z24, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP t9loop
-t9done:
-	VZEROUPPER
-	RET
-
 // func halfToFloatAVX512(dst *float32, src *uint16, n int): n a multiple of 8.
 TEXT ·halfToFloatAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI

@@ -26,8 +26,7 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 	sqDistBlocksBelowGo(blocks, q, thr, out, masks, scale)
 }
 
-func taps9(dst, base []float32, offs *[9]int, w []float32) { taps9Go(dst, base, offs, w) }
-func halfToFloat(dst []float32, src []uint16)              { halfToFloatGo(dst, src) }
+func halfToFloat(dst []float32, src []uint16) { halfToFloatGo(dst, src) }
 
 func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
 	taps9RowsGo(dst, dstStride, base, baseStride, rows, cols, offs, w, t, lo, hi)

@@ -140,30 +140,11 @@ func TestSqDistBlocksBelow(t *testing.T) {
 	}
 }
 
-// TestTaps9: one pass gives exactly what nine Axpy calls on a zeroed dst
-// give, on every length around the kernel's 16-value steps.
-func TestTaps9(t *testing.T) {
-	base := seq(4000, 0.013)
-	offs := [9]int{0, 1, 2, 120, 121, 122, 240, 241, 242}
-	w := seq(9, 0.31)
-	for _, n := range []int{1, 15, 16, 17, 33, 100, 1000, 3000} {
-		got, want := make([]float32, n), make([]float32, n)
-		Taps9(got, base, &offs, w)
-		for k, o := range offs {
-			Axpy(w[k], base[o:o+n], want)
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("n=%d: [%d] = %g, nine Axpy calls give %g", n, i, got[i], want[i])
-			}
-		}
-	}
-}
-
-// TestTaps9Rows: the one-pass rows give exactly the Go loop's rows (Taps9
-// on each row, then ScaleShiftClamp), and Taps9 over the padded width
-// followed by ScaleShiftClampRows to rounding (relaxed SIMD fuses where
-// each vector falls), on widths around 16 and with the clamp biting.
+// TestTaps9Rows: the one-pass rows give exactly the Go loop's rows (nine
+// Axpy calls on each row, then ScaleShiftClamp), and the nine Axpy calls
+// over the padded width followed by ScaleShiftClampRows to rounding
+// (relaxed SIMD fuses where each vector falls), on widths around 16 and
+// with the clamp biting.
 func TestTaps9Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	random := func(n int) []float32 {
@@ -181,7 +162,7 @@ func TestTaps9Rows(t *testing.T) {
 		offs := [9]int{0, 1, 2, pw, pw + 1, pw + 2, 2 * pw, 2*pw + 1, 2*pw + 2}
 		base := random((rows + 3) * pw)
 		acc := make([]float32, rows*pw)
-		Taps9(acc, base, &offs, w)
+		taps9Go(acc, base, &offs, w)
 		want := make([]float32, rows*cols)
 		ScaleShiftClampRows(want, cols, acc, pw, rows, cols, 1, 0.25, -0.5, 0.6)
 		got, loop := make([]float32, rows*cols), make([]float32, rows*cols)

@@ -77,14 +77,6 @@ func sqDistBlocksBelow(blocks, q, thr, out []float32, masks []uint16, scale floa
 	wasmsimd.SqDistBlocksBelow(&blocks[0], &q[0], &thr[0], &out[0], &masks[0], len(blocks)/(Block*Block), scale)
 }
 
-func taps9(dst, base []float32, offs *[9]int, w []float32) {
-	if simdLevel == wasmsimd.None {
-		taps9Go(dst, base, offs, w)
-		return
-	}
-	wasmsimd.Taps9(relaxed(), &dst[0], &base[0], offs, &w[0], len(dst))
-}
-
 func halfToFloat(dst []float32, src []uint16) { halfToFloatGo(dst, src) }
 
 func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {

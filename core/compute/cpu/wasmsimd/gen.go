@@ -52,7 +52,6 @@ func module(relaxed bool) string {
 `, kind)
 	sgemm(&w, relaxed)
 	axpy(&w, relaxed)
-	taps9(&w, relaxed)
 	taps9Rows(&w, relaxed)
 	sqdist(&w, relaxed)
 	sqdistBlocks(&w)
@@ -172,56 +171,13 @@ func axpy(w *strings.Builder, relaxed bool) {
 		madd(relaxed, "(local.get $va)", "(v128.load offset=16 align=4 (local.get $x))", "(v128.load offset=16 align=4 (local.get $y))"))
 }
 
-// taps9 is vec.Taps9: dst[i] = sum over t of w[t]*base[offs[t]+i] for
-// i < n, in one pass (nine loads, nine multiply-adds and one store a
-// vector) where nine axpy passes would read and write dst nine times. The
-// sum starts from zero and adds the taps in order, as the Go loop's axpy
-// calls do. offs points at nine Go ints (8 bytes each), in elements.
-func taps9(w *strings.Builder, relaxed bool) {
-	w.WriteString(`
-  (func (export "taps9") (param $dst i32) (param $base i32) (param $offs i32) (param $w i32) (param $n i32)
-    (local $i i32) (local $end i32) (local $acc v128) (local $s f32)
-`)
-	for t := 0; t < 9; t++ {
-		fmt.Fprintf(w, "    (local $p%d i32) (local $w%d f32) (local $v%d v128)\n", t, t, t)
-	}
-	for t := 0; t < 9; t++ {
-		fmt.Fprintf(w, "    (local.set $p%d (i32.add (local.get $base) (i32.shl (i32.wrap_i64 (i64.load offset=%d align=4 (local.get $offs))) (i32.const 2))))\n", t, 8*t)
-		fmt.Fprintf(w, "    (local.set $w%d (f32.load offset=%d align=4 (local.get $w)))\n", t, 4*t)
-		fmt.Fprintf(w, "    (local.set $v%d (f32x4.splat (local.get $w%d)))\n", t, t)
-	}
-	// Vectors up to a multiple of 8 values, as axpy takes them, so that the
-	// relaxed kernel fuses exactly where nine axpy calls would.
-	w.WriteString(`    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
-    (if (i32.lt_u (local.get $i) (local.get $end)) (then
-      (loop $vec
-        (local.set $acc (v128.const f32x4 0 0 0 0))
-`)
-	for t := 0; t < 9; t++ {
-		x := fmt.Sprintf("(v128.load align=4 (i32.add (local.get $p%d) (local.get $i)))", t)
-		fmt.Fprintf(w, "        (local.set $acc %s)\n", madd(relaxed, fmt.Sprintf("(local.get $v%d)", t), x, "(local.get $acc)"))
-	}
-	w.WriteString(`        (v128.store align=4 (i32.add (local.get $dst) (local.get $i)) (local.get $acc))
-        (br_if $vec (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))))
-    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
-    (if (i32.lt_u (local.get $i) (local.get $end)) (then
-      (loop $e
-        (local.set $s (f32.const 0))
-`)
-	for t := 0; t < 9; t++ {
-		fmt.Fprintf(w, "        (local.set $s (f32.add (local.get $s) (f32.mul (local.get $w%d) (f32.load align=4 (i32.add (local.get $p%d) (local.get $i))))))\n", t, t)
-	}
-	w.WriteString(`        (f32.store align=4 (i32.add (local.get $dst) (local.get $i)) (local.get $s))
-        (br_if $e (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $end))))))
-  )
-`)
-}
-
-// taps9Rows is vec.Taps9Rows: taps9 over rows x cols (row r of the taps at
-// base + offs[t] + r*bs, of dst at dst + r*ds, strides in elements), then
-// + t and the clamp to [lo, hi], one call a plane where taps9 and a
-// clamp call a row would cost two calls a row. Each row's vectors stop at
-// a multiple of 8, as taps9's over that row would.
+// taps9Rows is vec.Taps9Rows: per row r < rows and column x < cols,
+// dst[r*ds+x] = clamp(sum over t of w[t]*base[offs[t]+r*bs+x] + t, lo, hi)
+// (strides in elements; offs points at nine Go ints, 8 bytes each), one
+// call a plane where nine axpy passes and a clamp call a row would read
+// and write each row ten times. The sum starts from zero and adds the taps
+// in order, and each row's vectors stop at a multiple of 8, as axpy's do,
+// so the result is the Go loop's bit for bit (fused where axpy fuses).
 func taps9Rows(w *strings.Builder, relaxed bool) {
 	w.WriteString(`
   (func (export "taps9rows") (param $dst i32) (param $base i32) (param $offs i32) (param $w i32) (param $rows i32) (param $cols i32) (param $ds i32) (param $bs i32) (param $t f32) (param $lo f32) (param $hi f32)

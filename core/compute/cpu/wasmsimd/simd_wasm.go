@@ -49,25 +49,8 @@ func axpy(a float32, x, y unsafe.Pointer, n int32)
 //go:noescape
 func axpyRelaxed(a float32, x, y unsafe.Pointer, n int32)
 
-// Taps9 sets dst[i] to the sum over t of w[t]*base[offs[t]+i], i < n.
-func Taps9(relaxed bool, dst, base *float32, offs *[9]int, w *float32, n int) {
-	if relaxed {
-		taps9Relaxed(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(n))
-		return
-	}
-	taps9(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(n))
-}
-
-//go:wasmimport tessera_simd taps9
-//go:noescape
-func taps9(dst, base, offs, w unsafe.Pointer, n int32)
-
-//go:wasmimport tessera_simd taps9_relaxed
-//go:noescape
-func taps9Relaxed(dst, base, offs, w unsafe.Pointer, n int32)
-
-// Taps9Rows is Taps9 over rows x cols (strides in elements), then + t
-// and the clamp to [lo, hi], into dst.
+// Taps9Rows sets, over rows x cols (strides in elements), dst to the sum
+// over t of w[t]*base[offs[t]+...], plus t, clamped to [lo, hi].
 func Taps9Rows(relaxed bool, dst, base *float32, offs *[9]int, w *float32, rows, cols, dstStride, baseStride int, t, lo, hi float32) {
 	if relaxed {
 		taps9RowsRelaxed(unsafe.Pointer(dst), unsafe.Pointer(base), unsafe.Pointer(offs), unsafe.Pointer(w), int32(rows), int32(cols), int32(dstStride), int32(baseStride), t, lo, hi)
