@@ -93,8 +93,9 @@ func (b *Backend) ConvAdd(x compute.Tensor, wt compute.Weights, r compute.Tensor
 	return out
 }
 
-// conv writes act(conv(in) + bias), added to what out holds when
-// accumulate is set.
+// conv writes act(conv(in) + bias), with what out holds added before the
+// activation when accumulate is set (for all but depthwise weights, which
+// ConvAdd adds to itself).
 func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, accumulate bool) {
 	s := w.spec
 	n, c, h, wd := in.shape[0], in.shape[1], in.shape[2], in.shape[3]

@@ -63,3 +63,19 @@ func BenchmarkKernels(b *testing.B) {
 		}
 	}
 }
+
+// TestAVX2Paths runs the products' tests again with the AVX2 kernel, as a
+// CPU without AVX-512 would: partial tiles through the buffer, 16 columns
+// a call.
+func TestAVX2Paths(t *testing.T) {
+	if !cpuHasAVX512() {
+		t.Skip("this CPU runs the AVX2 kernel in every test already")
+	}
+	saved := hasAVX512
+	defer func() { hasAVX512 = saved }()
+	hasAVX512 = false
+	t.Run("MulMatchesNaive", TestMulMatchesNaive)
+	t.Run("MulAccumulates", TestMulAccumulates)
+	t.Run("MulShiftedMatchesNaive", TestMulShiftedMatchesNaive)
+	t.Run("MulPanelsMatchesNaive", TestMulPanelsMatchesNaive)
+}

@@ -75,3 +75,17 @@ func TestHalfToFloatF16C(t *testing.T) {
 	avx512 = false
 	checkHalves(t)
 }
+
+// TestWithoutAVX512 runs the plane kernels' tests on the paths a CPU
+// without AVX-512 takes.
+func TestWithoutAVX512(t *testing.T) {
+	if !avx512 {
+		t.Skip("this CPU takes them in every test already")
+	}
+	saved := avx512
+	defer func() { avx512 = saved }()
+	avx512 = false
+	t.Run("Taps9Rows", TestTaps9Rows)
+	t.Run("CopyRows", TestCopyRows)
+	t.Run("Max", TestMax)
+}
