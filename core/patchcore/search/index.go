@@ -281,6 +281,7 @@ type scratch struct {
 	best   []float32 // k smallest distances of the query at hand
 	bestI  []int32   // and their bank rows
 	row    []float32 // a half-precision bank's row, converted
+	under  []int32   // rows whose bound is under a query's first limit
 	exact  int64
 }
 
@@ -290,7 +291,7 @@ type cand struct {
 }
 
 func (ix *Index) newScratch(k int) *scratch {
-	return &scratch{bounds: make([]float32, queryBlock*ix.n), best: make([]float32, k), bestI: make([]int32, k), row: make([]float32, ix.d)}
+	return &scratch{bounds: make([]float32, queryBlock*ix.n), best: make([]float32, k), bestI: make([]int32, k), row: make([]float32, ix.d), under: make([]int32, ix.n)}
 }
 
 // block searches queries q0..q1-1: their bounds against the whole bank as
@@ -361,15 +362,18 @@ func (ix *Index) nearest(s *scratch, x, x2, bounds []float32, off, margin float3
 		eval(i)
 	}
 	// One pass: every row whose bound is below the k-th best, which only
-	// shrinks as the pass goes.
+	// shrinks as the pass goes. The rows under the limit the hint set are
+	// found first, with a vector compare (few are: 0.05-0.3% on a real
+	// bank), then taken in order under the shrinking limit, which visits
+	// the rows a scalar pass would.
 	limit := best[k-1] - off
 	w2 := ix.m2 + 1
-	for i, b := range bounds {
-		if b < limit {
-			if x2 != nil && vec.SqDist(x2, ix.bank2[i*w2:(i+1)*w2])-margin >= best[k-1] {
+	for _, i := range s.under[:vec.Below(s.under, bounds, limit)] {
+		if bounds[i] < limit {
+			if x2 != nil && vec.SqDist(x2, ix.bank2[int(i)*w2:(int(i)+1)*w2])-margin >= best[k-1] {
 				continue // the second bound rules it out
 			}
-			eval(int32(i))
+			eval(i)
 			limit = best[k-1] - off
 		}
 	}

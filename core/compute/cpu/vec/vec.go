@@ -2,6 +2,8 @@
 // non-GEMM time in, with AVX2 versions on amd64 and Go versions elsewhere.
 package vec
 
+import "math"
+
 // Axpy sets y[i] += a*x[i] for i < len(y); x must be at least as long.
 func Axpy(a float32, x, y []float32) {
 	if len(y) == 0 {
@@ -189,6 +191,31 @@ func sqDistBlocksBelowGo(blocks, q, thr, out []float32, masks []uint16, scale fl
 		}
 		masks[b] = m
 	}
+}
+
+// Below writes to dst, in order, the indices i with x[i] < limit (never a
+// NaN's) and returns how many; dst has room for len(x). A search's pass
+// over one query's bounds, where few pass: a vector compare a step.
+func Below(dst []int32, x []float32, limit float32) int {
+	if len(x) == 0 {
+		return 0
+	}
+	if len(dst) < len(x) || len(x) > math.MaxInt32 {
+		panic("vec: Below has no room for every index")
+	}
+	return below(dst, x, limit)
+}
+
+// belowGo is Below over x, whose first element is index base.
+func belowGo(dst []int32, x []float32, limit float32, base int) int {
+	c := 0
+	for i, v := range x {
+		if v < limit {
+			dst[c] = int32(base + i)
+			c++
+		}
+	}
+	return c
 }
 
 // CopyRows copies a rows x cols block whose rows start srcStride apart in

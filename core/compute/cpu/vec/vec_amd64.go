@@ -163,3 +163,15 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 	}
 	copyRowsAVX512(&dst[0], &src[0], rows, cols, dstStride, srcStride)
 }
+
+//go:noescape
+func belowAVX512(dst *int32, x *float32, n int, limit float32) int
+
+func below(dst []int32, x []float32, limit float32) int {
+	if !avx512 || len(x) < 16 {
+		return belowGo(dst, x, limit, 0)
+	}
+	body := len(x) &^ 15
+	c := belowAVX512(&dst[0], &x[0], body, limit)
+	return c + belowGo(dst[c:], x[body:], limit, body)
+}

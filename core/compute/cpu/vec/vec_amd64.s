@@ -745,3 +745,58 @@ crnext:
 crdone:
 	VZEROUPPER
 	RET
+
+// func belowAVX512(dst *int32, x *float32, n int, limit float32) int
+// Writes the indices i < n (n a multiple of 16) with x[i] < limit to dst,
+// in order, and returns how many: a compare a vector, and a compress of
+// the index vector where the mask is not empty (most are, in a search's
+// bounds).
+TEXT ·belowAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS limit+24(FP), Z1
+	MOVQ DI, R8
+	VMOVDQU32 iota16<>(SB), Z2
+	MOVL $16, AX
+	VPBROADCASTD AX, Z3
+bwloop:
+	TESTQ CX, CX
+	JZ bwdone
+	VMOVUPS (SI), Z0
+	VCMPPS $1, Z1, Z0, K1
+	KORTESTW K1, K1
+	JZ bwnext
+	VPCOMPRESSD Z2, K1, (DI)
+	KMOVW K1, AX
+	POPCNTL AX, AX
+	LEAQ (DI)(AX*4), DI
+bwnext:
+	VPADDD Z3, Z2, Z2
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP bwloop
+bwdone:
+	SUBQ R8, DI
+	SHRQ $2, DI
+	MOVQ DI, ret+32(FP)
+	VZEROUPPER
+	RET
+
+DATA iota16<>+0(SB)/4, $0
+DATA iota16<>+4(SB)/4, $1
+DATA iota16<>+8(SB)/4, $2
+DATA iota16<>+12(SB)/4, $3
+DATA iota16<>+16(SB)/4, $4
+DATA iota16<>+20(SB)/4, $5
+DATA iota16<>+24(SB)/4, $6
+DATA iota16<>+28(SB)/4, $7
+DATA iota16<>+32(SB)/4, $8
+DATA iota16<>+36(SB)/4, $9
+DATA iota16<>+40(SB)/4, $10
+DATA iota16<>+44(SB)/4, $11
+DATA iota16<>+48(SB)/4, $12
+DATA iota16<>+52(SB)/4, $13
+DATA iota16<>+56(SB)/4, $14
+DATA iota16<>+60(SB)/4, $15
+GLOBL iota16<>(SB), RODATA, $64

@@ -88,4 +88,5 @@ func TestWithoutAVX512(t *testing.T) {
 	t.Run("Taps9Rows", TestTaps9Rows)
 	t.Run("CopyRows", TestCopyRows)
 	t.Run("Max", TestMax)
+	t.Run("Below", TestBelow)
 }

@@ -3,6 +3,7 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -203,6 +204,26 @@ func TestCopyRows(t *testing.T) {
 				if got[r*ds+x] != want {
 					t.Fatalf("cols=%d: row %d [%d] = %g, want %g", cols, r, x, got[r*ds+x], want)
 				}
+			}
+		}
+	}
+}
+
+// TestBelow finds the indices under a limit as the Go loop does, with
+// NaNs, ties and every length around the vector steps.
+func TestBelow(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, n := range []int{0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 100, 1000} {
+		x := seq(n, 0.37)
+		for i := 0; i < n; i += 7 {
+			x[i] = nan
+		}
+		for _, limit := range []float32{-10, -2.26, 0, 1.5, 10} {
+			got, want := make([]int32, n), make([]int32, n)
+			g := Below(got, x, limit)
+			w := belowGo(want, x, limit, 0)
+			if g != w || !slices.Equal(got[:g], want[:w]) {
+				t.Fatalf("n=%d limit=%g: %v, want %v", n, limit, got[:g], want[:w])
 			}
 		}
 	}

@@ -90,3 +90,10 @@ func taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, c
 func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
 	copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
 }
+
+func below(dst []int32, x []float32, limit float32) int {
+	if simdLevel == wasmsimd.None {
+		return belowGo(dst, x, limit, 0)
+	}
+	return wasmsimd.Below(&dst[0], &x[0], len(x), limit)
+}

@@ -58,6 +58,7 @@ func module(relaxed bool) string {
 	sscl(&w)
 	add(&w)
 	maxOf(&w)
+	below(&w)
 	deinterleave(&w)
 	w.WriteString(")\n")
 	return w.String()
@@ -372,6 +373,41 @@ func add(w *strings.Builder) {
         (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br_if $e (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+  )
+`)
+}
+
+// below is vec.Below: the indices i < n with x[i] < limit, in order, to
+// dst; it returns how many. A compare and a bitmask a vector; the lanes of
+// a non-zero mask are stored one by one.
+func below(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "below") (param $dst i32) (param $x i32) (param $n i32) (param $limit f32) (result i32)
+    (local $vl v128) (local $i i32) (local $end i32) (local $m i32) (local $o i32) (local $k i32)
+    (local.set $vl (f32x4.splat (local.get $limit)))
+    (local.set $o (local.get $dst))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (if (i32.lt_u (local.get $i) (local.get $end)) (then
+      (loop $vec
+        (local.set $m (i32x4.bitmask (f32x4.lt (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $vl))))
+        (if (local.get $m) (then
+          (local.set $k (i32.shr_u (local.get $i) (i32.const 2)))
+`)
+	for lane := 0; lane < 4; lane++ {
+		fmt.Fprintf(w, "          (if (i32.and (local.get $m) (i32.const %d)) (then\n", 1<<lane)
+		fmt.Fprintf(w, "            (i32.store align=4 (local.get $o) (i32.add (local.get $k) (i32.const %d)))\n", lane)
+		w.WriteString("            (local.set $o (i32.add (local.get $o) (i32.const 4)))))\n")
+	}
+	w.WriteString(`        ))
+        (br_if $vec (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.lt_u (local.get $i) (local.get $end)) (then
+      (loop $e
+        (if (f32.lt (f32.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $limit)) (then
+          (i32.store align=4 (local.get $o) (i32.shr_u (local.get $i) (i32.const 2)))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+        (br_if $e (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $end))))))
+    (i32.shr_u (i32.sub (local.get $o) (local.get $dst)) (i32.const 2))
   )
 `)
 }

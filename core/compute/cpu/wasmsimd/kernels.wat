@@ -339,6 +339,40 @@
         (br_if $e (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
   )
 
+  (func (export "below") (param $dst i32) (param $x i32) (param $n i32) (param $limit f32) (result i32)
+    (local $vl v128) (local $i i32) (local $end i32) (local $m i32) (local $o i32) (local $k i32)
+    (local.set $vl (f32x4.splat (local.get $limit)))
+    (local.set $o (local.get $dst))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (if (i32.lt_u (local.get $i) (local.get $end)) (then
+      (loop $vec
+        (local.set $m (i32x4.bitmask (f32x4.lt (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $vl))))
+        (if (local.get $m) (then
+          (local.set $k (i32.shr_u (local.get $i) (i32.const 2)))
+          (if (i32.and (local.get $m) (i32.const 1)) (then
+            (i32.store align=4 (local.get $o) (i32.add (local.get $k) (i32.const 0)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+          (if (i32.and (local.get $m) (i32.const 2)) (then
+            (i32.store align=4 (local.get $o) (i32.add (local.get $k) (i32.const 1)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+          (if (i32.and (local.get $m) (i32.const 4)) (then
+            (i32.store align=4 (local.get $o) (i32.add (local.get $k) (i32.const 2)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+          (if (i32.and (local.get $m) (i32.const 8)) (then
+            (i32.store align=4 (local.get $o) (i32.add (local.get $k) (i32.const 3)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+        ))
+        (br_if $vec (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.lt_u (local.get $i) (local.get $end)) (then
+      (loop $e
+        (if (f32.lt (f32.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $limit)) (then
+          (i32.store align=4 (local.get $o) (i32.shr_u (local.get $i) (i32.const 2)))
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))))
+        (br_if $e (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $end))))))
+    (i32.shr_u (i32.sub (local.get $o) (local.get $dst)) (i32.const 2))
+  )
+
   (func (export "deinterleave") (param $even i32) (param $odd i32) (param $src i32) (param $pairs i32)
     (local $end i32) (local $u v128) (local $v v128)
     (local.set $end (i32.add (local.get $even) (i32.shl (i32.and (local.get $pairs) (i32.const -4)) (i32.const 2))))

@@ -112,6 +112,16 @@ func Add(dst, a, b *float32, n int) {
 //go:noescape
 func add(dst, a, b unsafe.Pointer, n int32)
 
+// Below writes the indices i < n with x[i] < limit to dst, in order, and
+// returns how many.
+func Below(dst *int32, x *float32, n int, limit float32) int {
+	return int(below(unsafe.Pointer(dst), unsafe.Pointer(x), int32(n), limit))
+}
+
+//go:wasmimport tessera_simd below
+//go:noescape
+func below(dst, x unsafe.Pointer, n int32, limit float32) int32
+
 // Max sets dst to b where b > a or b is NaN, to a elsewhere, over n values.
 func Max(dst, a, b *float32, n int) {
 	maxOf(unsafe.Pointer(dst), unsafe.Pointer(a), unsafe.Pointer(b), int32(n))
