@@ -322,23 +322,7 @@ func (p *dwPlanes) scratch() int { return p.st*p.st*p.phase + p.oh*p.pw }
 func (p *dwPlanes) channel(dst, plane, buf []float32, w *convWeights, ch int) {
 	s := p.s
 	phases, acc := buf[:p.st*p.st*p.phase], buf[p.st*p.st*p.phase:]
-	// Padded pixel (y+PadT, x+PadL) goes to phase (py%st, px%st) at
-	// (py/st, px/st).
-	if p.st == 1 {
-		vec.CopyRows(phases[s.PadT*p.pw+s.PadL:], p.pw, plane, p.w, p.h, p.w)
-	} else {
-		for y := 0; y < p.h; y++ {
-			py := y + s.PadT
-			src := plane[y*p.w : (y+1)*p.w]
-			// Even source columns land in phase PadL%2, odd ones in the
-			// other.
-			row := (py % 2) * 2 * p.phase
-			pe, po := s.PadL%2, (s.PadL+1)%2
-			even := phases[row+pe*p.phase+(py/2)*p.pw+s.PadL/2:]
-			odd := phases[row+po*p.phase+(py/2)*p.pw+(s.PadL+1)/2:]
-			vec.Deinterleave(even, odd, src)
-		}
-	}
+	padInto(phases, plane, p.h, p.w, p.st, p.pw, p.phase, s.PadT, s.PadL)
 	filt := w.raw[ch*s.KH*s.KW : (ch+1)*s.KH*s.KW]
 	if s.KH == 3 && s.KW == 3 {
 		// All nine taps, the bias and the clamp in one pass, row by row

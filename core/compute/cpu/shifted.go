@@ -76,25 +76,29 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 func (l *shiftedLayout) fill(b *Backend, dst, src []float32, s compute.ConvSpec, c, h, w int) {
 	b.parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			plane := src[ch*h*w : (ch+1)*h*w]
-			block := dst[ch*l.stride : (ch+1)*l.stride]
-			for y := 0; y < h; y++ {
-				py := y + s.PadT
-				line := plane[y*w : (y+1)*w]
-				if l.st == 1 {
-					copy(block[py*l.pw+s.PadL:], line)
-					continue
-				}
-				// Even columns go to phase PadL%2 of this row parity, odd
-				// ones to the other.
-				row := (py % 2) * 2 * l.phase
-				pe, po := s.PadL%2, (s.PadL+1)%2
-				even := block[row+pe*l.phase+(py/2)*l.pw+s.PadL/2:]
-				odd := block[row+po*l.phase+(py/2)*l.pw+(s.PadL+1)/2:]
-				vec.Deinterleave(even, odd, line)
-			}
+			padInto(dst[ch*l.stride:(ch+1)*l.stride], src[ch*h*w:(ch+1)*h*w], h, w, l.st, l.pw, l.phase, s.PadT, s.PadL)
 		}
 	})
+}
+
+// padInto writes an h x w plane into its padded place in dst, rows pw
+// apart after padT rows and padL columns of padding; for stride 2 it
+// splits it into the four phase planes of phase values each, padded
+// pixel (py, px) going to phase (py%2, px%2) at (py/2, px/2). The
+// padding cells are left as they are (zero, in a scratch buffer).
+func padInto(dst, plane []float32, h, w, st, pw, phase, padT, padL int) {
+	if st == 1 {
+		vec.CopyRows(dst[padT*pw+padL:], pw, plane, w, h, w)
+		return
+	}
+	pe, po := padL%2, (padL+1)%2 // the phases of even and odd columns
+	for y := 0; y < h; y++ {
+		py := y + padT
+		row := (py % 2) * 2 * phase
+		even := dst[row+pe*phase+(py/2)*pw+padL/2:]
+		odd := dst[row+po*phase+(py/2)*pw+(padL+1)/2:]
+		vec.Deinterleave(even, odd, plane[y*w:(y+1)*w])
+	}
 }
 
 // convShifted is conv for a shiftable convolution: the image's planes are
