@@ -298,9 +298,8 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 			// however few remain: it masks what C does not have; it reads
 			// a second panel even when there is none to its right.
 			cols := min(2*nr, j1-j)
-			pair := wide && j+2*nr <= j1
 			bnext, ldnext := bpanel, ldb
-			if pair || wide && cols > nr {
+			if wide && cols > nr {
 				bnext, ldnext = panel(1, j+nr, p0, kl)
 			}
 			for i := i0; i < i1; i += mr {
@@ -324,11 +323,8 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 					continue
 				}
 				micro(kl, apanel, bpanel, ldb, c, ldc, i, j, mw, min(nr, j1-j), acc, fin, &tmp)
-				if pair {
-					micro(kl, apanel, bnext, ldb, c, ldc, i, j+nr, mw, nr, acc, fin, &tmp)
-				}
 			}
-			if wide || pair {
+			if wide {
 				j += 2 * nr
 			} else {
 				j += nr
