@@ -1,5 +1,6 @@
 // Package vec holds the element-wise loops the CPU backend spends its
-// non-GEMM time in, with AVX2 versions on amd64 and Go versions elsewhere.
+// non-GEMM time in, with AVX-512 or AVX2 versions on amd64 (chosen from
+// CPUID), the wasm SIMD module's under js/wasm and Go versions elsewhere.
 package vec
 
 import "math"
@@ -240,13 +241,12 @@ func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, co
 	}
 }
 
-// Taps9Rows is, for rows x cols of a plane, the sum over t < 9 of
-// w[t]*base[offs[t]+i] (tap by tap, as nine Axpy calls on a zeroed row
-// would, with their rounding), then
-// ScaleShiftClamp(1, t, lo, hi) into dst, in one pass: row r of the taps
-// starts at base[offs[k]+r*baseStride] and goes to dst[r*dstStride:]. A
-// depthwise convolution's output rows, from planes computed at a padded
-// width, without the buffer between the two steps.
+// Taps9Rows sets, for rows x cols of a plane, dst to the sum over k < 9
+// of w[k]*base[offs[k]+...] (tap by tap, as nine Axpy calls on a zeroed
+// row would, with their rounding), then ScaleShiftClamp(1, t, lo, hi), in
+// one pass: row r of the taps starts at base[offs[k]+r*baseStride] and
+// goes to dst[r*dstStride:]. A depthwise convolution's output rows from
+// its padded planes, with no buffer between the sum and the clamp.
 func Taps9Rows(dst []float32, dstStride int, base []float32, baseStride, rows, cols int, offs *[9]int, w []float32, t, lo, hi float32) {
 	if rows == 0 || cols == 0 {
 		return
