@@ -7,30 +7,33 @@ import (
 	"testing"
 )
 
-// TestAVX512MatchesAVX2 multiplies with the 6x32 AVX-512 kernel and with
-// the 6x16 AVX2 one: both fuse each multiply-add in the same order, so C
-// must agree bit for bit, epilogue and edges included.
+// TestAVX512MatchesAVX2 multiplies with the AVX-512 kernels (12x32 and
+// 6x32, and 6x32 alone) and with the 6x16 AVX2 one: all fuse each
+// multiply-add in the same order, so C must agree bit for bit, epilogue
+// and edges included.
 func TestAVX512MatchesAVX2(t *testing.T) {
 	if !cpuHasAVX512() {
 		t.Skip("this CPU has no AVX-512")
 	}
-	saved := hasAVX512
-	defer func() { hasAVX512 = saved }()
+	saved, savedRows := hasAVX512, twelveRows
+	defer func() { hasAVX512, twelveRows = saved, savedRows }()
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, sz := range [][3]int{{6, 16, 32}, {7, 300, 33}, {73, 257, 129}, {144, 513, 200}, {12, 5, 64}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, b, bias := random(m*k, r), random(k*n, r), random(m, r)
 		p := Pack(a, m, k)
 		ep := Epilogue{Bias: bias, Clamp: true, Min: -0.5, Max: 0.5}
-		var out [2][]float32
-		for x, wide := range []bool{false, true} {
-			hasAVX512 = wide
+		var out [3][]float32
+		for x, kern := range []struct{ wide, twelve bool }{{false, false}, {true, false}, {true, true}} {
+			hasAVX512, twelveRows = kern.wide, kern.twelve
 			out[x] = make([]float32, m*n)
 			p.Mul(out[x], n, b, n, n, ep, Goroutines(2))
 		}
-		for i := range out[0] {
-			if out[0][i] != out[1][i] {
-				t.Fatalf("m=%d k=%d n=%d: c[%d] = %g with AVX-512, %g with AVX2", m, k, n, i, out[1][i], out[0][i])
+		for x := 1; x < len(out); x++ {
+			for i := range out[0] {
+				if out[0][i] != out[x][i] {
+					t.Fatalf("m=%d k=%d n=%d: c[%d] = %g with AVX-512 (twelve rows %v), %g with AVX2", m, k, n, i, out[x][i], x == 2, out[0][i])
+				}
 			}
 		}
 	}
@@ -78,4 +81,33 @@ func TestAVX2Paths(t *testing.T) {
 	t.Run("MulAccumulates", TestMulAccumulates)
 	t.Run("MulShiftedMatchesNaive", TestMulShiftedMatchesNaive)
 	t.Run("MulPanelsMatchesNaive", TestMulPanelsMatchesNaive)
+}
+
+// BenchmarkMicroKernels runs the AVX-512 micro-kernels on operands in L1
+// (a 12-row A block, two packed B panels, a 12 x 32 C tile): their own
+// speed, without the memory around them.
+func BenchmarkMicroKernels(b *testing.B) {
+	if !cpuHasAVX512() {
+		b.Skip("this CPU has no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	const k = 256
+	a, b0, b1 := random(2*mr*k, r), random(k*nr, r), random(k*nr, r)
+	c := make([]float32, 2*mr*2*nr)
+	report := func(b *testing.B) {
+		b.ReportMetric(2*float64(2*mr*2*nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+	b.Run("6x32", func(b *testing.B) {
+		for b.Loop() {
+			kernelWide(k, a, b0, nr, b1, nr, c, 2*nr, false, nil, mr, 2*nr)
+			kernelWide(k, a[mr*k:], b0, nr, b1, nr, c[mr*2*nr:], 2*nr, false, nil, mr, 2*nr)
+		}
+		report(b)
+	})
+	b.Run("12x32", func(b *testing.B) {
+		for b.Loop() {
+			kernelWide12(k, a, a[mr*k:], b0, nr, b1, nr, c, 2*nr, false, nil, 2*nr)
+		}
+		report(b)
+	})
 }

@@ -43,3 +43,7 @@ func hasWide() bool { return false }
 func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, rows, cols int) {
 	panic("sgemm: no wide kernel under wasm")
 }
+
+func kernelWide12(k int, a0, a1, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
+	panic("sgemm: no wide kernel on this platform")
+}

@@ -22,6 +22,10 @@ const (
 	nc = 128 // columns of C per task (multiple of nr)
 )
 
+// twelveRows lets the wide kernel take twelve rows of C a call; a
+// variable so tests can set it against the six-row calls.
+var twelveRows = true
+
 // Kernel names the micro-kernel this process runs: "avx2+fma", "wasm
 // simd128", "wasm relaxed simd" or "go".
 func Kernel() string { return kernelName() }
@@ -265,7 +269,7 @@ func (fin *finish) kernelArgs(accumulate bool) (flags int, bias *float32, lo, hi
 func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep Epilogue) {
 	k := a.K
 	var tmp [mr * nr]float32
-	var bias [mr]float32
+	var bias [2 * mr]float32
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
 	if ep.Clamp {
 		lo, hi = ep.Min, ep.Max
@@ -302,9 +306,16 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 			if wide && cols > nr {
 				bnext, ldnext = panel(1, j+nr, p0, kl)
 			}
-			for i := i0; i < i1; i += mr {
+			for i, step := i0, 0; i < i1; i += step {
 				apanel := a.data[(i/mr)*mr*k+p0*mr:]
 				mw := min(mr, i1-i)
+				// Twelve rows a call where two whole panels remain (or C
+				// has the second one's padding rows).
+				twelve := twelveRows && wide && (i1-i >= 2*mr || src.wholeRows && i1-i > mr)
+				step = mr
+				if twelve {
+					mw, step = min(2*mr, i1-i), 2*mr
+				}
 				var fin *finish
 				if lastPass && (ep.Bias != nil || ep.Clamp) {
 					clear(bias[:])
@@ -312,6 +323,10 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 						copy(bias[:mw], ep.Bias[i:i+mw])
 					}
 					fin = &finish{bias: bias[:], lo: lo, hi: hi}
+				}
+				if twelve {
+					kernelWide12(kl, apanel, apanel[mr*k:], bpanel, ldb, bnext, ldnext, c[i*ldc+j:], ldc, acc, fin, cols)
+					continue
 				}
 				if src.wholeRows {
 					// C has rows to spare: the panel's padding rows are

@@ -92,6 +92,7 @@ func TestMulShiftedMatchesNaive(t *testing.T) {
 		{13, 20, 50, 48, []int{0, 5, 37}},
 		{6, 300, 33, 32, []int{1, 2}},
 		{64, 16, 70, 64, []int{0, 1, 2, 66, 67, 68}},
+		{10, 40, 45, 32, []int{0, 3}}, // twelve rows a call, two of them padding
 	} {
 		k := len(tc.offsets) * tc.rows
 		buf := random(tc.offsets[len(tc.offsets)-1]+(tc.rows-1)*tc.stride+tc.n, r)
