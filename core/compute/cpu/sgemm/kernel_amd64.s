@@ -169,6 +169,11 @@ TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-100
 	KMOVW AX, K1
 	SHRL $16, AX
 	KMOVW AX, K2
+	// B is read 16 rows ahead, as in kernel12x32AVX512.
+	MOVQ R12, R11
+	SHLQ $4, R11
+	MOVQ R14, R15
+	SHLQ $4, R15
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
@@ -184,6 +189,8 @@ TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-100
 loop512:
 	VMOVUPS (DI), Z0
 	VMOVUPS (BX), Z1
+	PREFETCHT0 (DI)(R11*1)
+	PREFETCHT0 (BX)(R15*1)
 	VBROADCASTSS 0(SI), Z2
 	VFMADD231PS Z0, Z2, Z4
 	VFMADD231PS Z1, Z2, Z5
@@ -343,6 +350,13 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
 	KMOVW AX, K1
 	SHRL $16, AX
 	KMOVW AX, K2
+	// B is read 16 rows ahead: its rows are far apart (a plane or a
+	// padded plane each), which the hardware prefetchers do not follow
+	// across pages.
+	MOVQ R12, R13
+	SHLQ $4, R13
+	MOVQ R14, R15
+	SHLQ $4, R15
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
@@ -370,6 +384,8 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
 loop12:
 	VMOVUPS (DI), Z0
 	VMOVUPS (BX), Z1
+	PREFETCHT0 (DI)(R13*1)
+	PREFETCHT0 (BX)(R15*1)
 	VBROADCASTSS 0(SI), Z28
 	VFMADD231PS Z0, Z28, Z4
 	VFMADD231PS Z1, Z28, Z5
@@ -578,3 +594,4 @@ plain12:
 	VMOVUPS Z27, K2, 64(DX)
 	VZEROUPPER
 	RET
+
