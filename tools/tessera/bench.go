@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 
 	"github.com/tessera/tessera/core/inspector"
@@ -39,9 +40,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 30, "timed runs per model (after 3 warm-up runs)")
 	batch := fs.Int("batch", 1, "images per forward pass (times are per image; ONNX Runtime is timed at batch 1)")
 	ort := fs.Bool("ort", true, "also time ONNX Runtime (npm onnxruntime-node in tools/ortbench) on the same file")
+	rounds := fs.Int("rounds", 3, "rounds of --runs each, Tessera and ONNX Runtime taking turns, so that both see the machine alike; figures are medians over the rounds")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rounds < 1 || *runs < 1 {
+		return fmt.Errorf("bench: --rounds %d and --runs %d must be at least 1", *rounds, *runs)
 	}
 	names := splitList(*models)
 	if len(names) == 0 {
@@ -59,25 +64,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		// A device failure mid-run is an error: a figure must come from
-		// the backend it is labelled with.
-		bt, err := in.BenchBackbone(*runs, *batch)
+		r, err := benchRounds(in, *rounds, *runs, *batch, *ort, path)
 		in.Close()
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", name, err)
-		}
-		r := benchResult{
-			Model: filepath.Base(path), Backend: bt.Backend, Batch: bt.Batch, MedianMS: bt.MedianMS, P10MS: bt.P10MS, P90MS: bt.P90MS,
-			GFLOPs: bt.GFLOPs, GFLOPS: bt.GFLOPPerS,
-		}
-		if *ort {
-			c := in.Info().Input
-			ms, err := timeORT(path, *runs, []int{1, c[0], c[1], c[2]})
-			if err != nil {
-				r.ORTStatus = err.Error()
-			} else {
-				r.ORTMS, r.Ratio = ms, r.MedianMS/ms
-			}
 		}
 		results = append(results, r)
 		ortCol, ratioCol := "-", "-"
@@ -96,6 +86,52 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// benchRounds times the backbone and, with ort, ONNX Runtime on the same
+// file, in turns: on a shared machine whose speed drifts over seconds, a
+// ratio of two figures taken minutes apart says more about the machine
+// than about either. Each figure is the median of its rounds' medians,
+// the ratio the median of the rounds' ratios.
+func benchRounds(in *inspector.Inspector, rounds, runs, batch int, ort bool, path string) (benchResult, error) {
+	var ours, theirs, ratios, p10, p90 []float64
+	r := benchResult{Model: filepath.Base(path)}
+	for round := 0; round < rounds; round++ {
+		// A device failure mid-run is an error: a figure must come from
+		// the backend it is labelled with.
+		bt, err := in.BenchBackbone(runs, batch)
+		if err != nil {
+			return r, err
+		}
+		r.Backend, r.Batch, r.GFLOPs = bt.Backend, bt.Batch, bt.GFLOPs
+		ours, p10, p90 = append(ours, bt.MedianMS), append(p10, bt.P10MS), append(p90, bt.P90MS)
+		if !ort || r.ORTStatus != "" {
+			continue
+		}
+		c := in.Info().Input
+		ms, err := timeORT(path, runs, []int{1, c[0], c[1], c[2]})
+		if err != nil {
+			r.ORTStatus = err.Error()
+			continue
+		}
+		theirs, ratios = append(theirs, ms), append(ratios, bt.MedianMS/ms)
+	}
+	r.MedianMS, r.P10MS, r.P90MS = median(ours), median(p10), median(p90)
+	r.GFLOPS = r.GFLOPs / (r.MedianMS / 1e3)
+	if r.ORTStatus == "" && len(theirs) > 0 {
+		r.ORTMS, r.Ratio = median(theirs), median(ratios)
+	}
+	return r, nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // timeORT runs tools/ortbench/bench.mjs with Node, which times ONNX

@@ -40,6 +40,7 @@ func TestExitCodes(t *testing.T) {
 		{fitWith("--quantile", "NaN"), 1, "quantile NaN"},
 		{fitWith("--holdout", "NaN"), 1, "holdout NaN"},
 		{fitWith("--holdout", "1"), 1, "holdout 1 is not in [0, 1)"},
+		{[]string{"bench", "--rounds", "0"}, 1, "--rounds 0 and --runs 30 must be at least 1"},
 	} {
 		cmd := exec.Command(os.Args[0], tc.args...)
 		cmd.Env = append(os.Environ(), "TESSERA_RUN_MAIN=1")
