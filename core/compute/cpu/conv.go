@@ -226,9 +226,11 @@ func (b *Backend) ConvExpanded(x compute.Tensor, et compute.Weights, eAct comput
 	out := b.alloc(dw.outShape([]int{n, mid, h, wd}))
 	oh, ow := out.shape[2], out.shape[3]
 	p := newDWPlanes(dw.spec, h, wd, oh, ow, act)
-	// Channels a task: whole row panels, a buffer within 256 KiB, and
-	// enough tasks for every worker to take several.
-	chunk := max(6, min(65536/(h*wd)/6*6, roundUp((mid+4*b.workers-1)/(4*b.workers), 6)))
+	// Channels a task: twelve rows at a time (the AVX-512 kernel's
+	// calls), a buffer within 256 KiB where more fit (twelve planes of
+	// 112x112 take 588 KiB, still in L2: 2.8% off MobileNetV2's pass
+	// against six), and enough tasks for every worker to take several.
+	chunk := max(12, min(65536/(h*wd)/12*12, roundUp((mid+4*b.workers-1)/(4*b.workers), 12)))
 	chunks := (mid + chunk - 1) / chunk
 	b.team.For(n*chunks, func(t int) {
 		img, c0 := t/chunks, t%chunks*chunk
