@@ -177,10 +177,7 @@ func (g *gathered) Panel(dst []float32, j, p0, kl int) {
 		}
 		at := oy*g.pw + ox
 		if seg == 16 {
-			for r, off := range rows {
-				// An array assignment: a few vector moves, no call.
-				*(*[16]float32)(dst[r*16:]) = *(*[16]float32)(g.planes[off+at:])
-			}
+			vec.Gather16(dst, g.planes, rows, at)
 		} else {
 			for r, off := range rows {
 				copy(dst[r*16+col:r*16+col+seg], g.planes[off+at:])

@@ -241,6 +241,29 @@ func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, co
 	}
 }
 
+// Gather16 copies 16 values from src at offs[i]+at to dst[16i:16i+16],
+// for each i: a product's panel of 16 columns made from rows that lie
+// anywhere in src (a convolution's receptive fields), one vector a row
+// instead of one copy call.
+func Gather16(dst, src []float32, offs []int, at int) {
+	if len(offs) == 0 {
+		return
+	}
+	_ = dst[16*len(offs)-1]
+	for _, o := range offs {
+		if o+at < 0 || o+at+16 > len(src) {
+			panic("vec: Gather16 reads outside src")
+		}
+	}
+	gather16(dst, src, offs, at)
+}
+
+func gather16Go(dst, src []float32, offs []int, at int) {
+	for i, o := range offs {
+		*(*[16]float32)(dst[16*i:]) = *(*[16]float32)(src[o+at:])
+	}
+}
+
 // Taps9Rows sets, for rows x cols of a plane, dst to the sum over k < 9
 // of w[k]*base[offs[k]+...] (tap by tap, as nine Axpy calls on a zeroed
 // row would, with their rounding), then ScaleShiftClamp(1, t, lo, hi), in

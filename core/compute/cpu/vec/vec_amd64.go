@@ -165,6 +165,17 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 }
 
 //go:noescape
+func gather16AVX512(dst, src *float32, offs *int, n, at int)
+
+func gather16(dst, src []float32, offs []int, at int) {
+	if !avx512 {
+		gather16Go(dst, src, offs, at)
+		return
+	}
+	gather16AVX512(&dst[0], &src[0], &offs[0], len(offs), at)
+}
+
+//go:noescape
 func belowAVX512(dst *int32, x *float32, n int, limit float32) int
 
 func below(dst []int32, x []float32, limit float32) int {

@@ -800,3 +800,23 @@ DATA iota16<>+52(SB)/4, $13
 DATA iota16<>+56(SB)/4, $14
 DATA iota16<>+60(SB)/4, $15
 GLOBL iota16<>(SB), RODATA, $64
+
+// func gather16AVX512(dst, src *float32, offs *int, n, at int)
+// dst[16i:16i+16] = src[offs[i]+at:][:16] for i < n (n >= 1).
+TEXT ·gather16AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ at+32(FP), DX
+	LEAQ (SI)(DX*4), SI
+g16loop:
+	MOVQ (BX), AX
+	VMOVUPS (SI)(AX*4), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $8, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ g16loop
+	VZEROUPPER
+	RET

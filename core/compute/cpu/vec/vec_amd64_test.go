@@ -87,6 +87,7 @@ func TestWithoutAVX512(t *testing.T) {
 	avx512 = false
 	t.Run("Taps9Rows", TestTaps9Rows)
 	t.Run("CopyRows", TestCopyRows)
+	t.Run("Gather16", TestGather16)
 	t.Run("Max", TestMax)
 	t.Run("Below", TestBelow)
 }

@@ -37,3 +37,5 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 }
 
 func below(dst []int32, x []float32, limit float32) int { return belowGo(dst, x, limit, 0) }
+
+func gather16(dst, src []float32, offs []int, at int) { gather16Go(dst, src, offs, at) }

@@ -209,6 +209,29 @@ func TestCopyRows(t *testing.T) {
 	}
 }
 
+// TestGather16 gathers rows at scattered offsets, the first and last
+// values of src included, and refuses an offset past its end.
+func TestGather16(t *testing.T) {
+	src := seq(100, 0.3)
+	offs := []int{0, 84 - 5, 17, 3, 17}
+	const at = 5
+	got := make([]float32, 16*len(offs))
+	Gather16(got, src, offs, at)
+	for i, o := range offs {
+		for x := 0; x < 16; x++ {
+			if got[16*i+x] != src[o+at+x] {
+				t.Fatalf("row %d [%d] = %g, want %g", i, x, got[16*i+x], src[o+at+x])
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("an offset past src's end did not panic")
+		}
+	}()
+	Gather16(got, src, []int{85}, 0)
+}
+
 // TestBelow finds the indices under a limit as the Go loop does, with
 // NaNs, ties and every length around the vector steps.
 func TestBelow(t *testing.T) {

@@ -97,3 +97,5 @@ func below(dst []int32, x []float32, limit float32) int {
 	}
 	return wasmsimd.Below(&dst[0], &x[0], len(x), limit)
 }
+
+func gather16(dst, src []float32, offs []int, at int) { gather16Go(dst, src, offs, at) }
