@@ -9,6 +9,7 @@
 package sgemm
 
 import (
+	"github.com/tessera/tessera/core/compute/cpu/vec"
 	"github.com/tessera/tessera/core/internal/parallel"
 	"math"
 	"sync"
@@ -382,11 +383,9 @@ func packB(b []float32, ldb, k, n, from int, par Parallel) *[]float32 {
 		j := from + jp*nr
 		w := min(nr, n-j)
 		if w == nr {
-			for kk := 0; kk < k; kk++ {
-				// An array assignment compiles to a few vector moves, far
-				// cheaper than a call to copy for 16 values.
-				*(*[nr]float32)(dst[kk*nr:]) = *(*[nr]float32)(b[kk*ldb+j:])
-			}
+			// One call for the panel: a copy call a row of 16 values costs
+			// more in calls than in moves.
+			vec.CopyRows(dst, nr, b[j:], ldb, k, nr)
 			return
 		}
 		for kk := 0; kk < k; kk++ {
