@@ -124,15 +124,8 @@ func benchRounds(in *inspector.Inspector, rounds, runs, batch int, ort bool, pat
 	return r, nil
 }
 
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
+// median is inspector.Median of unsorted values.
+func median(v []float64) float64 { return inspector.Median(slices.Sorted(slices.Values(v))) }
 
 // timeORT runs tools/ortbench/bench.mjs with Node, which times ONNX
 // Runtime's CPU provider on the same file with as many threads as we use.
