@@ -71,11 +71,9 @@ func kernelWide12(k int, a0, a1, b0 []float32, ldb0 int, b1 []float32, ldb1 int,
 	_ = b0[(k-1)*ldb0+nr-1]
 	_ = b1[(k-1)*ldb1+nr-1]
 	_ = c[(2*mr-1)*ldc+cols-1]
-	var bias *float32
-	flags, _, lo, hi := fin.kernelArgs(accumulate)
+	flags, bias, lo, hi := fin.kernelArgs(accumulate)
 	if fin != nil {
-		_ = fin.bias[2*mr-1]
-		bias = &fin.bias[0]
+		_ = fin.bias[2*mr-1] // the kernel reads twelve rows' bias
 	}
 	mask := uint32(1)<<cols - 1
 	kernel12x32AVX512(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldb0, ldb1, ldc, flags, bias, lo, hi, mask)
