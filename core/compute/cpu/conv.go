@@ -20,6 +20,9 @@ type convWeights struct {
 	shifted bool
 	// gathered: convGathered makes the product's panels.
 	gathered bool
+	// winograd: groups holds the 16 transformed filter matrices of
+	// convWinograd.
+	winograd bool
 }
 
 func (w *convWeights) Spec() compute.ConvSpec { return w.spec }
@@ -36,6 +39,11 @@ func (b *Backend) PrepareConv(spec compute.ConvSpec, weight, bias []float32) com
 	}
 	if w.depthwise() {
 		w.raw = weight
+		return w
+	}
+	if winogradable(spec) && !b.im2colOnly && !b.noWinograd {
+		w.groups = packWinograd(spec, weight)
+		w.winograd = true
 		return w
 	}
 	if shiftable(spec) && !b.im2colOnly {
@@ -102,6 +110,10 @@ func (b *Backend) conv(in, out *Tensor, w *convWeights, act compute.Activation, 
 	oh, ow := out.shape[2], out.shape[3]
 	if w.depthwise() {
 		b.depthwise(in, out, w, act)
+		return
+	}
+	if w.winograd {
+		b.convWinograd(in, out, w, act, accumulate)
 		return
 	}
 	if w.shifted {

@@ -22,6 +22,9 @@ type Backend struct {
 	// im2colOnly makes every convolution go through im2col, so that tests
 	// and benchmarks can set convShifted against it.
 	im2colOnly bool
+	// noWinograd runs 3x3 convolutions directly (shifted) instead of as
+	// Winograd's F(2x2, 3x3), for tests and benchmarks.
+	noWinograd bool
 }
 
 // New returns a CPU backend using workers goroutines (all cores when <= 0).

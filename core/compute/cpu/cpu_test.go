@@ -270,9 +270,11 @@ func (tc benchConv) name() string {
 	return fmt.Sprintf("%dx%dx%d-%dx%dx%d/%d", tc.c, tc.hw, tc.hw, tc.out, tc.k, tc.k, tc.stride)
 }
 
-// BenchmarkConv sets the in-place (shifted) and gathered convolutions
-// against im2col on ResNet's 3x3 layers and both stems, one image, all
-// cores.
+// BenchmarkConv sets the default path (Winograd for the stride-1 3x3
+// layers where it runs, in place otherwise), the in-place one (shifted or
+// gathered) and im2col against each other on ResNet's 3x3 layers and both
+// stems, one image, all cores. GFLOP/s counts the direct sum's products,
+// so a Winograd figure says how fast the layer is, not its arithmetic.
 func BenchmarkConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range append(resNetConvs, stems...) {
@@ -281,12 +283,15 @@ func BenchmarkConv(b *testing.B) {
 		wt, bias := randSlice(r, s.OutC*s.InC*s.KH*s.KW), randSlice(r, s.OutC)
 		oh, ow := s.OutSize(tc.hw, tc.hw)
 		flop := 2 * float64(s.OutC*s.InC*s.KH*s.KW*oh*ow)
-		for _, only := range []bool{false, true} {
-			path := map[bool]string{false: "in-place", true: "im2col"}[only]
+		for _, path := range []string{"default", "in-place", "im2col"} {
+			if path == "default" && !winogradable(s) {
+				continue // the same as in-place
+			}
 			b.Run(tc.name()+"/"+path, func(b *testing.B) {
 				be := New(0)
 				defer be.Close()
-				be.im2colOnly = only
+				be.noWinograd = path != "default"
+				be.im2colOnly = path == "im2col"
 				in, w := be.Upload([]int{1, s.InC, tc.hw, tc.hw}, x), be.PrepareConv(s, wt, bias)
 				for b.Loop() {
 					be.Release(be.Conv(in, w, compute.Identity))

@@ -186,3 +186,33 @@ func below(dst []int32, x []float32, limit float32) int {
 	c := belowAVX512(&dst[0], &x[0], body, limit)
 	return c + belowGo(dst[c:], x[body:], limit, body)
 }
+
+//go:noescape
+func winogradInputAVX512(dst *float32, stride int, src *float32, rowStride, tiles int)
+
+func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles int) {
+	if !avx512 {
+		winogradInputRowGo(dst, stride, src, rowStride, tiles)
+		return
+	}
+	winogradInputAVX512(&dst[0], stride, &src[0], rowStride, tiles)
+}
+
+//go:noescape
+func winogradOutputAVX512(dst *float32, dstStride, rows, cols int, m *float32, stride, tiles int, bias float32, flags int, lo, hi float32)
+
+func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {
+	if !avx512 {
+		winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+		return
+	}
+	flags := 0
+	if accumulate {
+		flags = 1
+	}
+	winogradOutputAVX512(&dst[0], dstStride, rows, cols, &m[0], stride, tiles, bias, flags, lo, hi)
+}
+
+// WinogradVector reports whether the Winograd transforms run as vector
+// code on this CPU.
+func WinogradVector() bool { return avx512 }

@@ -820,3 +820,386 @@ g16loop:
 	JNZ g16loop
 	VZEROUPPER
 	RET
+
+// func winogradInputAVX512(dst *float32, stride int, src *float32, rowStride, tiles int)
+// WinogradInputRow 16 blocks a step: each row's 34 columns as two pairs
+// of vectors, split into even and odd columns (VPERMI2PS), give the
+// column combinations of 16 blocks; the row combinations go out through
+// a mask of the blocks left.
+TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8*4), R9
+	MOVQ src+16(FP), R10
+	MOVQ rowStride+24(FP), AX
+	SHLQ $2, AX
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	MOVQ tiles+32(FP), R14
+	VMOVDQU32 wgEven<>(SB), Z30
+	VMOVDQU32 wgOdd<>(SB), Z31
+wiloop:
+	TESTQ R14, R14
+	JLE widone
+	MOVQ R14, CX
+	CMPQ CX, $16
+	JLE wimask
+	MOVQ $16, CX
+wimask:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS (R10), Z0
+	VMOVUPS 64(R10), Z1
+	VMOVAPS Z30, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z31, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVUPS 8(R10), Z0
+	VMOVUPS 72(R10), Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VSUBPS Z3, Z5, Z7
+	VSUBPS Z5, Z2, Z6
+	VADDPS Z2, Z5, Z5
+	VSUBPS Z2, Z4, Z4
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVAPS Z30, Z8
+	VPERMI2PS Z1, Z0, Z8
+	VMOVAPS Z31, Z9
+	VPERMI2PS Z1, Z0, Z9
+	VMOVUPS 8(R11), Z0
+	VMOVUPS 72(R11), Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VSUBPS Z3, Z9, Z11
+	VSUBPS Z9, Z2, Z10
+	VADDPS Z2, Z9, Z9
+	VSUBPS Z2, Z8, Z8
+	VMOVUPS (R12), Z0
+	VMOVUPS 64(R12), Z1
+	VMOVAPS Z30, Z12
+	VPERMI2PS Z1, Z0, Z12
+	VMOVAPS Z31, Z13
+	VPERMI2PS Z1, Z0, Z13
+	VMOVUPS 8(R12), Z0
+	VMOVUPS 72(R12), Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VSUBPS Z3, Z13, Z15
+	VSUBPS Z13, Z2, Z14
+	VADDPS Z2, Z13, Z13
+	VSUBPS Z2, Z12, Z12
+	VMOVUPS (R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVAPS Z30, Z16
+	VPERMI2PS Z1, Z0, Z16
+	VMOVAPS Z31, Z17
+	VPERMI2PS Z1, Z0, Z17
+	VMOVUPS 8(R13), Z0
+	VMOVUPS 72(R13), Z1
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z1, Z0, Z3
+	VSUBPS Z3, Z17, Z19
+	VSUBPS Z17, Z2, Z18
+	VADDPS Z2, Z17, Z17
+	VSUBPS Z2, Z16, Z16
+	MOVQ DI, BX
+	VSUBPS Z12, Z4, Z20
+	VMOVUPS Z20, K1, (BX)
+	VADDPS Z12, Z8, Z21
+	VMOVUPS Z21, K1, (BX)(R9*1)
+	VSUBPS Z8, Z12, Z22
+	VMOVUPS Z22, K1, (BX)(R9*2)
+	VSUBPS Z16, Z8, Z23
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS Z23, K1, (DX)(R9*1)
+	ADDQ R8, BX
+	VSUBPS Z13, Z5, Z20
+	VMOVUPS Z20, K1, (BX)
+	VADDPS Z13, Z9, Z21
+	VMOVUPS Z21, K1, (BX)(R9*1)
+	VSUBPS Z9, Z13, Z22
+	VMOVUPS Z22, K1, (BX)(R9*2)
+	VSUBPS Z17, Z9, Z23
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS Z23, K1, (DX)(R9*1)
+	ADDQ R8, BX
+	VSUBPS Z14, Z6, Z20
+	VMOVUPS Z20, K1, (BX)
+	VADDPS Z14, Z10, Z21
+	VMOVUPS Z21, K1, (BX)(R9*1)
+	VSUBPS Z10, Z14, Z22
+	VMOVUPS Z22, K1, (BX)(R9*2)
+	VSUBPS Z18, Z10, Z23
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS Z23, K1, (DX)(R9*1)
+	ADDQ R8, BX
+	VSUBPS Z15, Z7, Z20
+	VMOVUPS Z20, K1, (BX)
+	VADDPS Z15, Z11, Z21
+	VMOVUPS Z21, K1, (BX)(R9*1)
+	VSUBPS Z11, Z15, Z22
+	VMOVUPS Z22, K1, (BX)(R9*2)
+	VSUBPS Z19, Z11, Z23
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS Z23, K1, (DX)(R9*1)
+	ADDQ $64, DI
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, R12
+	ADDQ $128, R13
+	SUBQ $16, R14
+	JMP wiloop
+widone:
+	VZEROUPPER
+	RET
+
+// func winogradOutputAVX512(dst *float32, dstStride, rows, cols int, m *float32, stride, tiles int, bias float32, flags int, lo, hi float32)
+// WinogradOutputRow 16 blocks a step: the 16 positions' vectors (masked
+// loads past the last block) combine into the blocks' four outputs, and
+// each output row's pairs interleave (VPERMI2PS) into 32 columns, stored
+// through masks of the columns left. Flag bit 1 adds what dst holds.
+TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R10
+	SHLQ $2, R10
+	MOVQ rows+16(FP), R11
+	MOVQ cols+24(FP), R12
+	MOVQ m+32(FP), SI
+	MOVQ stride+40(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8*4), R9
+	MOVQ tiles+48(FP), R14
+	VBROADCASTSS bias+56(FP), Z28
+	MOVQ flags+64(FP), R13
+	VBROADCASTSS lo+72(FP), Z29
+	VBROADCASTSS hi+76(FP), Z25
+	VMOVDQU32 wgLo<>(SB), Z26
+	VMOVDQU32 wgHi<>(SB), Z27
+woloop:
+	TESTQ R14, R14
+	JLE wodone
+	MOVQ R14, CX
+	CMPQ CX, $0
+	JGE wom1a
+	XORQ CX, CX
+wom1a:
+	CMPQ CX, $16
+	JLE wom1b
+	MOVQ $16, CX
+wom1b:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ R12, CX
+	CMPQ CX, $0
+	JGE wom2a
+	XORQ CX, CX
+wom2a:
+	CMPQ CX, $16
+	JLE wom2b
+	MOVQ $16, CX
+wom2b:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ R12, CX
+	SUBQ $16, CX
+	CMPQ CX, $0
+	JGE wom3a
+	XORQ CX, CX
+wom3a:
+	CMPQ CX, $16
+	JLE wom3b
+	MOVQ $16, CX
+wom3b:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K3
+	MOVQ SI, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(R9*1), K1, Z1
+	VMOVUPS.Z (BX)(R9*2), K1, Z2
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS.Z (DX)(R9*1), K1, Z3
+	VADDPS Z1, Z0, Z4
+	VADDPS Z2, Z4, Z4
+	VSUBPS Z2, Z1, Z8
+	VSUBPS Z3, Z8, Z8
+	ADDQ R8, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(R9*1), K1, Z1
+	VMOVUPS.Z (BX)(R9*2), K1, Z2
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS.Z (DX)(R9*1), K1, Z3
+	VADDPS Z1, Z0, Z5
+	VADDPS Z2, Z5, Z5
+	VSUBPS Z2, Z1, Z9
+	VSUBPS Z3, Z9, Z9
+	ADDQ R8, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(R9*1), K1, Z1
+	VMOVUPS.Z (BX)(R9*2), K1, Z2
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS.Z (DX)(R9*1), K1, Z3
+	VADDPS Z1, Z0, Z6
+	VADDPS Z2, Z6, Z6
+	VSUBPS Z2, Z1, Z10
+	VSUBPS Z3, Z10, Z10
+	ADDQ R8, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(R9*1), K1, Z1
+	VMOVUPS.Z (BX)(R9*2), K1, Z2
+	LEAQ (BX)(R9*2), DX
+	VMOVUPS.Z (DX)(R9*1), K1, Z3
+	VADDPS Z1, Z0, Z7
+	VADDPS Z2, Z7, Z7
+	VSUBPS Z2, Z1, Z11
+	VSUBPS Z3, Z11, Z11
+	VADDPS Z5, Z4, Z12
+	VADDPS Z6, Z12, Z12
+	VADDPS Z28, Z12, Z12
+	VSUBPS Z6, Z5, Z13
+	VSUBPS Z7, Z13, Z13
+	VADDPS Z28, Z13, Z13
+	VADDPS Z9, Z8, Z14
+	VADDPS Z10, Z14, Z14
+	VADDPS Z28, Z14, Z14
+	VSUBPS Z10, Z9, Z15
+	VSUBPS Z11, Z15, Z15
+	VADDPS Z28, Z15, Z15
+	VMOVAPS Z26, Z16
+	VPERMI2PS Z13, Z12, Z16
+	VMOVAPS Z27, Z17
+	VPERMI2PS Z13, Z12, Z17
+	TESTQ $1, R13
+	JZ wor0
+	VMOVUPS.Z (DI), K2, Z18
+	VADDPS Z18, Z16, Z16
+	VMOVUPS.Z 64(DI), K3, Z19
+	VADDPS Z19, Z17, Z17
+wor0:
+	VMAXPS Z16, Z29, Z16
+	VMINPS Z16, Z25, Z16
+	VMAXPS Z17, Z29, Z17
+	VMINPS Z17, Z25, Z17
+	VMOVUPS Z16, K2, (DI)
+	VMOVUPS Z17, K3, 64(DI)
+	CMPQ R11, $2
+	JNE wonext
+	LEAQ (DI)(R10*1), DX
+	VMOVAPS Z26, Z16
+	VPERMI2PS Z15, Z14, Z16
+	VMOVAPS Z27, Z17
+	VPERMI2PS Z15, Z14, Z17
+	TESTQ $1, R13
+	JZ wor1
+	VMOVUPS.Z (DX), K2, Z18
+	VADDPS Z18, Z16, Z16
+	VMOVUPS.Z 64(DX), K3, Z19
+	VADDPS Z19, Z17, Z17
+wor1:
+	VMAXPS Z16, Z29, Z16
+	VMINPS Z16, Z25, Z16
+	VMAXPS Z17, Z29, Z17
+	VMINPS Z17, Z25, Z17
+	VMOVUPS Z16, K2, (DX)
+	VMOVUPS Z17, K3, 64(DX)
+wonext:
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $32, R12
+	SUBQ $16, R14
+	JMP woloop
+wodone:
+	VZEROUPPER
+	RET
+
+DATA wgEven<>+0(SB)/4, $0
+DATA wgEven<>+4(SB)/4, $2
+DATA wgEven<>+8(SB)/4, $4
+DATA wgEven<>+12(SB)/4, $6
+DATA wgEven<>+16(SB)/4, $8
+DATA wgEven<>+20(SB)/4, $10
+DATA wgEven<>+24(SB)/4, $12
+DATA wgEven<>+28(SB)/4, $14
+DATA wgEven<>+32(SB)/4, $16
+DATA wgEven<>+36(SB)/4, $18
+DATA wgEven<>+40(SB)/4, $20
+DATA wgEven<>+44(SB)/4, $22
+DATA wgEven<>+48(SB)/4, $24
+DATA wgEven<>+52(SB)/4, $26
+DATA wgEven<>+56(SB)/4, $28
+DATA wgEven<>+60(SB)/4, $30
+GLOBL wgEven<>(SB), RODATA|NOPTR, $64
+
+DATA wgOdd<>+0(SB)/4, $1
+DATA wgOdd<>+4(SB)/4, $3
+DATA wgOdd<>+8(SB)/4, $5
+DATA wgOdd<>+12(SB)/4, $7
+DATA wgOdd<>+16(SB)/4, $9
+DATA wgOdd<>+20(SB)/4, $11
+DATA wgOdd<>+24(SB)/4, $13
+DATA wgOdd<>+28(SB)/4, $15
+DATA wgOdd<>+32(SB)/4, $17
+DATA wgOdd<>+36(SB)/4, $19
+DATA wgOdd<>+40(SB)/4, $21
+DATA wgOdd<>+44(SB)/4, $23
+DATA wgOdd<>+48(SB)/4, $25
+DATA wgOdd<>+52(SB)/4, $27
+DATA wgOdd<>+56(SB)/4, $29
+DATA wgOdd<>+60(SB)/4, $31
+GLOBL wgOdd<>(SB), RODATA|NOPTR, $64
+
+DATA wgLo<>+0(SB)/4, $0
+DATA wgLo<>+4(SB)/4, $16
+DATA wgLo<>+8(SB)/4, $1
+DATA wgLo<>+12(SB)/4, $17
+DATA wgLo<>+16(SB)/4, $2
+DATA wgLo<>+20(SB)/4, $18
+DATA wgLo<>+24(SB)/4, $3
+DATA wgLo<>+28(SB)/4, $19
+DATA wgLo<>+32(SB)/4, $4
+DATA wgLo<>+36(SB)/4, $20
+DATA wgLo<>+40(SB)/4, $5
+DATA wgLo<>+44(SB)/4, $21
+DATA wgLo<>+48(SB)/4, $6
+DATA wgLo<>+52(SB)/4, $22
+DATA wgLo<>+56(SB)/4, $7
+DATA wgLo<>+60(SB)/4, $23
+GLOBL wgLo<>(SB), RODATA|NOPTR, $64
+
+DATA wgHi<>+0(SB)/4, $8
+DATA wgHi<>+4(SB)/4, $24
+DATA wgHi<>+8(SB)/4, $9
+DATA wgHi<>+12(SB)/4, $25
+DATA wgHi<>+16(SB)/4, $10
+DATA wgHi<>+20(SB)/4, $26
+DATA wgHi<>+24(SB)/4, $11
+DATA wgHi<>+28(SB)/4, $27
+DATA wgHi<>+32(SB)/4, $12
+DATA wgHi<>+36(SB)/4, $28
+DATA wgHi<>+40(SB)/4, $13
+DATA wgHi<>+44(SB)/4, $29
+DATA wgHi<>+48(SB)/4, $14
+DATA wgHi<>+52(SB)/4, $30
+DATA wgHi<>+56(SB)/4, $15
+DATA wgHi<>+60(SB)/4, $31
+GLOBL wgHi<>(SB), RODATA|NOPTR, $64
+

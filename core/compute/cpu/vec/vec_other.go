@@ -39,3 +39,15 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 func below(dst []int32, x []float32, limit float32) int { return belowGo(dst, x, limit, 0) }
 
 func gather16(dst, src []float32, offs []int, at int) { gather16Go(dst, src, offs, at) }
+
+func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles int) {
+	winogradInputRowGo(dst, stride, src, rowStride, tiles)
+}
+
+func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {
+	winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+}
+
+// WinogradVector reports whether the Winograd transforms run as vector
+// code on this CPU.
+func WinogradVector() bool { return false }
