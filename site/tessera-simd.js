@@ -16,7 +16,7 @@
 // module's bytes (ArrayBuffer, typed array or Response) for hosts without
 // fetch of the files beside this one (Node).
 const levels = { off: 0, simd128: 1, relaxed: 2, auto: 2 };
-const plain = ['sgemm', 'axpy', 'taps9rows', 'sqdist', 'sqdist_blocks_below', 'sscl', 'add', 'max', 'below', 'deinterleave'];
+const plain = ['sgemm', 'axpy', 'taps9rows', 'sqdist', 'sqdist_blocks_below', 'sscl', 'add', 'max', 'below', 'deinterleave', 'winograd_input', 'winograd_output'];
 const fused = ['sgemm', 'axpy', 'taps9rows', 'sqdist']; // also bound as NAME_relaxed
 
 export async function simdKernels(want = 'auto', load = fetchModule) {

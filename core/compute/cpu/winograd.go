@@ -23,9 +23,10 @@ const minWinogradChannels = 32
 
 // winogradable reports whether a convolution runs as F(2x2, 3x3): one
 // group, a 3x3 filter, unit stride and dilation, and enough channels,
-// where the transforms have vector code (vec.WinogradVector); elsewhere
-// (AVX2, wasm) their Go loops would cost about what the products save on
-// the smaller layers, so the direct (shifted) product runs.
+// where the transforms have vector code (vec.WinogradVector: AVX-512, or
+// the wasm SIMD kernels); elsewhere (AVX2 only, or no SIMD) their Go loops
+// would cost about what the products save on the smaller layers, so the
+// direct (shifted) product runs.
 func winogradable(s compute.ConvSpec) bool {
 	return vec.WinogradVector() && s.Group == 1 && s.KH == 3 && s.KW == 3 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.DilH == 1 && s.DilW == 1 && s.InC >= minWinogradChannels

@@ -3,7 +3,6 @@ package vec
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -91,38 +90,4 @@ func TestWithoutAVX512(t *testing.T) {
 	t.Run("Gather16", TestGather16)
 	t.Run("Max", TestMax)
 	t.Run("Below", TestBelow)
-}
-
-// TestWinogradAVX512AgainstGo runs both Winograd transforms with the
-// zmm loops and in Go: the same sums in the same order, so bit for bit.
-func TestWinogradAVX512AgainstGo(t *testing.T) {
-	if !avx512 {
-		t.Skip("this CPU has no AVX-512")
-	}
-	saved := avx512
-	defer func() { avx512 = saved }()
-	r := rand.New(rand.NewPCG(7, 8))
-	for _, tiles := range []int{1, 5, 16, 17, 28, 49} {
-		rowStride := 2*tiles + 3
-		src := randValues(r, 3*rowStride+2*tiles+2+WinogradInputSlack(tiles))
-		m := randValues(r, 16*tiles)
-		var in, out [2][]float32
-		for i, wide := range []bool{true, false} {
-			avx512 = wide
-			in[i] = make([]float32, 16*tiles)
-			WinogradInputRow(in[i], tiles, src, rowStride, tiles)
-			out[i] = randValues(rand.New(rand.NewPCG(1, uint64(tiles))), 2*(2*tiles+1))
-			WinogradOutputRow(out[i], 2*tiles+1, 2, 2*tiles-1, m, tiles, tiles, -0.5, true, 0, 6)
-		}
-		for i := range in[0] {
-			if in[0][i] != in[1][i] {
-				t.Fatalf("input tiles %d: [%d] = %g with AVX-512, %g in Go", tiles, i, in[0][i], in[1][i])
-			}
-		}
-		for i := range out[0] {
-			if out[0][i] != out[1][i] {
-				t.Fatalf("output tiles %d: [%d] = %g with AVX-512, %g in Go", tiles, i, out[0][i], out[1][i])
-			}
-		}
-	}
 }

@@ -100,16 +100,36 @@ func below(dst []int32, x []float32, limit float32) int {
 
 func gather16(dst, src []float32, offs []int, at int) { gather16Go(dst, src, offs, at) }
 
-// The Winograd transforms run as Go here: the CPU backend takes the
-// Winograd path only where they have vector code (amd64 with AVX-512).
+// The Winograd transforms: four blocks a SIMD step, the last tiles%4 (and
+// an odd width's last block) in Go.
 func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles int) {
-	winogradInputRowGo(dst, stride, src, rowStride, tiles)
+	g := tiles / 4
+	if simdLevel == wasmsimd.None || g == 0 {
+		winogradInputRowGo(dst, stride, src, rowStride, tiles)
+		return
+	}
+	wasmsimd.WinogradInput(&dst[0], stride, &src[0], rowStride, g)
+	if r := 4 * g; r < tiles {
+		winogradInputRowGo(dst[r:], stride, src[2*r:], rowStride, tiles-r)
+	}
 }
 
 func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {
-	winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+	g := min(tiles/4, cols/8)
+	if simdLevel == wasmsimd.None || g == 0 {
+		winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+		return
+	}
+	flags := 0
+	if accumulate {
+		flags = 1
+	}
+	wasmsimd.WinogradOutput(&dst[0], dstStride, rows, &m[0], stride, g, bias, flags, lo, hi)
+	if r := 4 * g; r < tiles {
+		winogradOutputRowGo(dst[2*r:], dstStride, rows, cols-2*r, m[r:], stride, tiles-r, bias, accumulate, lo, hi)
+	}
 }
 
 // WinogradVector reports whether the Winograd transforms run as vector
-// code on this CPU.
-func WinogradVector() bool { return false }
+// code: with the SIMD kernels bound.
+func WinogradVector() bool { return simdLevel != wasmsimd.None }

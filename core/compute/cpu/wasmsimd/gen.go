@@ -60,6 +60,8 @@ func module(relaxed bool) string {
 	maxOf(&w)
 	below(&w)
 	deinterleave(&w)
+	winogradInput(&w)
+	winogradOutput(&w)
 	w.WriteString(")\n")
 	return w.String()
 }
@@ -468,6 +470,126 @@ func deinterleave(w *strings.Builder) {
         (local.set $even (i32.add (local.get $even) (i32.const 4)))
         (local.set $odd (i32.add (local.get $odd) (i32.const 4)))
         (br_if $e (local.tee $pairs (i32.sub (local.get $pairs) (i32.const 1)))))))
+  )
+`)
+}
+
+// Lane shuffles: the even and odd elements of two vectors, and two
+// vectors' first and second halves interleaved.
+const (
+	shufEven = "0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27"
+	shufOdd  = "4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31"
+	shufLo   = "0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23"
+	shufHi   = "8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31"
+)
+
+// winogradInput is vec.WinogradInputRow for groups of 4 blocks: each
+// row's columns 2t..2t+9 as four loads, split into even and odd columns,
+// combine into the column sums of 4 blocks (c<row><j>), and the rows'
+// combinations go to the 16 matrices, stride elements apart. The same
+// sums in the same order as the Go loop, so bit for bit its result.
+func winogradInput(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "winograd_input") (param $dst i32) (param $stride i32) (param $src i32) (param $rs i32) (param $groups i32)
+    (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $d i32)
+    (local $e0 v128) (local $o0 v128) (local $e1 v128) (local $o1 v128)
+`)
+	for r := 0; r < 4; r++ {
+		for j := 0; j < 4; j++ {
+			fmt.Fprintf(w, "    (local $c%d%d v128)\n", r, j)
+		}
+	}
+	w.WriteString(`    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
+    (if (i32.eqz (local.get $groups)) (then (return)))
+    (loop $g
+      (local.set $r1 (i32.add (local.get $src) (local.get $rs)))
+      (local.set $r2 (i32.add (local.get $r1) (local.get $rs)))
+      (local.set $r3 (i32.add (local.get $r2) (local.get $rs)))
+`)
+	for r, ptr := range []string{"src", "r1", "r2", "r3"} {
+		p := get(ptr)
+		fmt.Fprintf(w, "      (local.set $e0 (i8x16.shuffle %s (v128.load align=4 %s) (v128.load offset=16 align=4 %s)))\n", shufEven, p, p)
+		fmt.Fprintf(w, "      (local.set $o0 (i8x16.shuffle %s (v128.load align=4 %s) (v128.load offset=16 align=4 %s)))\n", shufOdd, p, p)
+		fmt.Fprintf(w, "      (local.set $e1 (i8x16.shuffle %s (v128.load offset=8 align=4 %s) (v128.load offset=24 align=4 %s)))\n", shufEven, p, p)
+		fmt.Fprintf(w, "      (local.set $o1 (i8x16.shuffle %s (v128.load offset=8 align=4 %s) (v128.load offset=24 align=4 %s)))\n", shufOdd, p, p)
+		fmt.Fprintf(w, "      (local.set $c%d0 (f32x4.sub (local.get $e0) (local.get $e1)))\n", r)
+		fmt.Fprintf(w, "      (local.set $c%d1 (f32x4.add (local.get $o0) (local.get $e1)))\n", r)
+		fmt.Fprintf(w, "      (local.set $c%d2 (f32x4.sub (local.get $e1) (local.get $o0)))\n", r)
+		fmt.Fprintf(w, "      (local.set $c%d3 (f32x4.sub (local.get $o0) (local.get $o1)))\n", r)
+	}
+	for j := 0; j < 4; j++ {
+		for i, op := range []string{"f32x4.sub $c0%d $c2%d", "f32x4.add $c1%d $c2%d", "f32x4.sub $c2%d $c1%d", "f32x4.sub $c1%d $c3%d"} {
+			f := strings.Fields(fmt.Sprintf(op, j, j))
+			fmt.Fprintf(w, "      (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $stride) (i32.const %d))) (%s (local.get %s) (local.get %s)))\n", 4*i+j, f[0], f[1], f[2])
+		}
+	}
+	w.WriteString(`      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+      (br_if $g (local.tee $groups (i32.sub (local.get $groups) (i32.const 1)))))
+  )
+`)
+}
+
+// winogradOutput is vec.WinogradOutputRow for groups of 4 blocks (8
+// output columns each): the 16 positions' vectors combine into the
+// blocks' four outputs plus bias; each output row's pairs interleave into
+// two vectors, plus what dst holds with flags bit 1, clamped to [lo, hi].
+// rows (1 or 2) output rows, dstStride elements apart. The same sums in
+// the same order as the Go loop.
+func winogradOutput(w *strings.Builder) {
+	w.WriteString(`
+  (func (export "winograd_output") (param $dst i32) (param $ds i32) (param $rows i32) (param $m i32) (param $stride i32) (param $groups i32)
+      (param $bias f32) (param $flags i32) (param $lo f32) (param $hi f32)
+    (local $vb v128) (local $vlo v128) (local $vhi v128) (local $p i32) (local $d i32)
+    (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128) (local $a v128) (local $b v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+`)
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 4; j++ {
+			fmt.Fprintf(w, "    (local $s%d%d v128)\n", i, j)
+		}
+	}
+	w.WriteString(`    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $ds) (i32.const 2)))
+    (local.set $vb (f32x4.splat (local.get $bias)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (if (i32.eqz (local.get $groups)) (then (return)))
+    (loop $g
+`)
+	for j := 0; j < 4; j++ {
+		for i := 0; i < 4; i++ {
+			fmt.Fprintf(w, "      (local.set $m%d (v128.load align=4 (i32.add (local.get $m) (i32.mul (local.get $stride) (i32.const %d)))))\n", i, 4*i+j)
+		}
+		fmt.Fprintf(w, "      (local.set $s0%d (f32x4.add (f32x4.add (local.get $m0) (local.get $m1)) (local.get $m2)))\n", j)
+		fmt.Fprintf(w, "      (local.set $s1%d (f32x4.sub (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $m3)))\n", j)
+	}
+	for i := 0; i < 2; i++ {
+		fmt.Fprintf(w, "      (local.set $y%d0 (f32x4.add (f32x4.add (f32x4.add (local.get $s%d0) (local.get $s%d1)) (local.get $s%d2)) (local.get $vb)))\n", i, i, i, i)
+		fmt.Fprintf(w, "      (local.set $y%d1 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s%d1) (local.get $s%d2)) (local.get $s%d3)) (local.get $vb)))\n", i, i, i, i)
+	}
+	for i := 0; i < 2; i++ {
+		d := get("dst")
+		if i == 1 {
+			w.WriteString("      (if (i32.eq (local.get $rows) (i32.const 2)) (then\n")
+			w.WriteString("      (local.set $d (i32.add (local.get $dst) (local.get $ds)))\n")
+			d = get("d")
+		}
+		fmt.Fprintf(w, "      (local.set $a (i8x16.shuffle %s (local.get $y%d0) (local.get $y%d1)))\n", shufLo, i, i)
+		fmt.Fprintf(w, "      (local.set $b (i8x16.shuffle %s (local.get $y%d0) (local.get $y%d1)))\n", shufHi, i, i)
+		w.WriteString("      (if (i32.and (local.get $flags) (i32.const 1)) (then\n")
+		fmt.Fprintf(w, "        (local.set $a (f32x4.add (local.get $a) (v128.load align=4 %s)))\n", d)
+		fmt.Fprintf(w, "        (local.set $b (f32x4.add (local.get $b) (v128.load offset=16 align=4 %s)))))\n", d)
+		fmt.Fprintf(w, "      (v128.store align=4 %s (f32x4.min (f32x4.max (local.get $a) (local.get $vlo)) (local.get $vhi)))\n", d)
+		fmt.Fprintf(w, "      (v128.store offset=16 align=4 %s (f32x4.min (f32x4.max (local.get $b) (local.get $vlo)) (local.get $vhi)))\n", d)
+		if i == 1 {
+			w.WriteString("      ))\n")
+		}
+	}
+	w.WriteString(`      (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+      (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (br_if $g (local.tee $groups (i32.sub (local.get $groups) (i32.const 1)))))
   )
 `)
 }

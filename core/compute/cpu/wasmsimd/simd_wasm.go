@@ -139,3 +139,22 @@ func Deinterleave(even, odd, src *float32, pairs int) {
 //go:wasmimport tessera_simd deinterleave
 //go:noescape
 func deinterleave(even, odd, src unsafe.Pointer, pairs int32)
+
+// WinogradInput is vec.WinogradInputRow for 4*groups blocks.
+func WinogradInput(dst *float32, stride int, src *float32, rowStride, groups int) {
+	winogradInput(unsafe.Pointer(dst), int32(stride), unsafe.Pointer(src), int32(rowStride), int32(groups))
+}
+
+//go:wasmimport tessera_simd winograd_input
+//go:noescape
+func winogradInput(dst unsafe.Pointer, stride int32, src unsafe.Pointer, rowStride, groups int32)
+
+// WinogradOutput is vec.WinogradOutputRow for 4*groups blocks (8*groups
+// columns); flags bit 1 adds what dst holds.
+func WinogradOutput(dst *float32, dstStride, rows int, m *float32, stride, groups int, bias float32, flags int, lo, hi float32) {
+	winogradOutput(unsafe.Pointer(dst), int32(dstStride), int32(rows), unsafe.Pointer(m), int32(stride), int32(groups), bias, int32(flags), lo, hi)
+}
+
+//go:wasmimport tessera_simd winograd_output
+//go:noescape
+func winogradOutput(dst unsafe.Pointer, dstStride, rows int32, m unsafe.Pointer, stride, groups int32, bias float32, flags int32, lo, hi float32)
