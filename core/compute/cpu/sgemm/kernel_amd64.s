@@ -432,6 +432,45 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
 	VPXORD Z25, Z25, Z25
 	VPXORD Z26, Z26, Z26
 	VPXORD Z27, Z27, Z27
+	// At most 16 columns (mask's upper half empty): the second panel's
+	// products would all be masked away, so a loop of the first panel's
+	// alone, half the multiply-adds; the odd sums stay zero and every
+	// access to them below is masked off.
+	TESTL $0xFFFF0000, mask+96(FP)
+	JNZ loop12
+loop12h:
+	VMOVUPS (DI), Z0
+	PREFETCHT0 (DI)(R13*1)
+	VBROADCASTSS 0(SI), Z28
+	VFMADD231PS Z0, Z28, Z4
+	VBROADCASTSS 4(SI), Z29
+	VFMADD231PS Z0, Z29, Z6
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z0, Z30, Z8
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z0, Z31, Z10
+	VBROADCASTSS 16(SI), Z28
+	VFMADD231PS Z0, Z28, Z12
+	VBROADCASTSS 20(SI), Z29
+	VFMADD231PS Z0, Z29, Z14
+	VBROADCASTSS 0(R11), Z30
+	VFMADD231PS Z0, Z30, Z16
+	VBROADCASTSS 4(R11), Z31
+	VFMADD231PS Z0, Z31, Z18
+	VBROADCASTSS 8(R11), Z28
+	VFMADD231PS Z0, Z28, Z20
+	VBROADCASTSS 12(R11), Z29
+	VFMADD231PS Z0, Z29, Z22
+	VBROADCASTSS 16(R11), Z30
+	VFMADD231PS Z0, Z30, Z24
+	VBROADCASTSS 20(R11), Z31
+	VFMADD231PS Z0, Z31, Z26
+	ADDQ $24, SI
+	ADDQ $24, R11
+	ADDQ R12, DI
+	DECQ CX
+	JNZ loop12h
+	JMP sums12
 loop12:
 	VMOVUPS (DI), Z0
 	VMOVUPS (BX), Z1
@@ -479,6 +518,7 @@ loop12:
 	ADDQ R14, BX
 	DECQ CX
 	JNZ loop12
+sums12:
 	TESTQ $1, R9
 	JZ epilogue12
 	// Accumulate: add C (merge-masked: the lanes outside mask read nothing).
