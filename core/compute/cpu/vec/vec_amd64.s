@@ -821,11 +821,61 @@ g16loop:
 	VZEROUPPER
 	RET
 
+// WG_ROW: one input row's column combinations for 16 blocks. The row's
+// columns 0-31 and 2-33 from ptr, split into even and odd columns
+// (VPERMI2PS with the index vectors in Z30, Z31), give e0, o0 (c0, c1
+// for now), e1 (Z2) and o1 (Z3); then c0-c3 = e0-e1, o0+e1, e1-o0, o0-o1.
+#define WG_ROW(ptr, c0, c1, c2, c3) \
+	VMOVUPS (ptr), Z0; \
+	VMOVUPS 64(ptr), Z1; \
+	VMOVAPS Z30, c0; \
+	VPERMI2PS Z1, Z0, c0; \
+	VMOVAPS Z31, c1; \
+	VPERMI2PS Z1, Z0, c1; \
+	VMOVUPS 8(ptr), Z0; \
+	VMOVUPS 72(ptr), Z1; \
+	VMOVAPS Z30, Z2; \
+	VPERMI2PS Z1, Z0, Z2; \
+	VMOVAPS Z31, Z3; \
+	VPERMI2PS Z1, Z0, Z3; \
+	VSUBPS Z3, c1, c3; \
+	VSUBPS c1, Z2, c2; \
+	VADDPS Z2, c1, c1; \
+	VSUBPS Z2, c0, c0
+
+// WG_COLUMN: the row combinations of column j's sums (r0-r3, rows 0-3)
+// to positions j, 4+j, 8+j, 12+j: (BX), then R9 (4 positions) apart,
+// through the mask K1.
+#define WG_COLUMN(r0, r1, r2, r3) \
+	VSUBPS r2, r0, Z20; \
+	VMOVUPS Z20, K1, (BX); \
+	VADDPS r2, r1, Z21; \
+	VMOVUPS Z21, K1, (BX)(R9*1); \
+	VSUBPS r1, r2, Z22; \
+	VMOVUPS Z22, K1, (BX)(R9*2); \
+	VSUBPS r3, r1, Z23; \
+	LEAQ (BX)(R9*2), DX; \
+	VMOVUPS Z23, K1, (DX)(R9*1)
+
+// WG_MASK(reg, k): k = the low min(max(reg, 0), 16) bits (clobbers AX,
+// CX).
+#define WG_MASK(reg, k) \
+	MOVQ reg, CX; \
+	XORQ AX, AX; \
+	CMPQ CX, AX; \
+	CMOVQLT AX, CX; \
+	MOVQ $16, AX; \
+	CMPQ CX, AX; \
+	CMOVQGT AX, CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, k
+
 // func winogradInputAVX512(dst *float32, stride int, src *float32, rowStride, tiles int)
-// WinogradInputRow 16 blocks a step: each row's 34 columns as two pairs
-// of vectors, split into even and odd columns (VPERMI2PS), give the
-// column combinations of 16 blocks; the row combinations go out through
-// a mask of the blocks left.
+// WinogradInputRow 16 blocks a step: each row's 34 columns give the
+// column combinations of 16 blocks (WG_ROW), whose row combinations go
+// out through a mask of the blocks left (WG_COLUMN).
 TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ stride+8(FP), R8
@@ -843,119 +893,19 @@ TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
 wiloop:
 	TESTQ R14, R14
 	JLE widone
-	MOVQ R14, CX
-	CMPQ CX, $16
-	JLE wimask
-	MOVQ $16, CX
-wimask:
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-	VMOVUPS (R10), Z0
-	VMOVUPS 64(R10), Z1
-	VMOVAPS Z30, Z4
-	VPERMI2PS Z1, Z0, Z4
-	VMOVAPS Z31, Z5
-	VPERMI2PS Z1, Z0, Z5
-	VMOVUPS 8(R10), Z0
-	VMOVUPS 72(R10), Z1
-	VMOVAPS Z30, Z2
-	VPERMI2PS Z1, Z0, Z2
-	VMOVAPS Z31, Z3
-	VPERMI2PS Z1, Z0, Z3
-	VSUBPS Z3, Z5, Z7
-	VSUBPS Z5, Z2, Z6
-	VADDPS Z2, Z5, Z5
-	VSUBPS Z2, Z4, Z4
-	VMOVUPS (R11), Z0
-	VMOVUPS 64(R11), Z1
-	VMOVAPS Z30, Z8
-	VPERMI2PS Z1, Z0, Z8
-	VMOVAPS Z31, Z9
-	VPERMI2PS Z1, Z0, Z9
-	VMOVUPS 8(R11), Z0
-	VMOVUPS 72(R11), Z1
-	VMOVAPS Z30, Z2
-	VPERMI2PS Z1, Z0, Z2
-	VMOVAPS Z31, Z3
-	VPERMI2PS Z1, Z0, Z3
-	VSUBPS Z3, Z9, Z11
-	VSUBPS Z9, Z2, Z10
-	VADDPS Z2, Z9, Z9
-	VSUBPS Z2, Z8, Z8
-	VMOVUPS (R12), Z0
-	VMOVUPS 64(R12), Z1
-	VMOVAPS Z30, Z12
-	VPERMI2PS Z1, Z0, Z12
-	VMOVAPS Z31, Z13
-	VPERMI2PS Z1, Z0, Z13
-	VMOVUPS 8(R12), Z0
-	VMOVUPS 72(R12), Z1
-	VMOVAPS Z30, Z2
-	VPERMI2PS Z1, Z0, Z2
-	VMOVAPS Z31, Z3
-	VPERMI2PS Z1, Z0, Z3
-	VSUBPS Z3, Z13, Z15
-	VSUBPS Z13, Z2, Z14
-	VADDPS Z2, Z13, Z13
-	VSUBPS Z2, Z12, Z12
-	VMOVUPS (R13), Z0
-	VMOVUPS 64(R13), Z1
-	VMOVAPS Z30, Z16
-	VPERMI2PS Z1, Z0, Z16
-	VMOVAPS Z31, Z17
-	VPERMI2PS Z1, Z0, Z17
-	VMOVUPS 8(R13), Z0
-	VMOVUPS 72(R13), Z1
-	VMOVAPS Z30, Z2
-	VPERMI2PS Z1, Z0, Z2
-	VMOVAPS Z31, Z3
-	VPERMI2PS Z1, Z0, Z3
-	VSUBPS Z3, Z17, Z19
-	VSUBPS Z17, Z2, Z18
-	VADDPS Z2, Z17, Z17
-	VSUBPS Z2, Z16, Z16
+	WG_MASK(R14, K1)
+	WG_ROW(R10, Z4, Z5, Z6, Z7)
+	WG_ROW(R11, Z8, Z9, Z10, Z11)
+	WG_ROW(R12, Z12, Z13, Z14, Z15)
+	WG_ROW(R13, Z16, Z17, Z18, Z19)
 	MOVQ DI, BX
-	VSUBPS Z12, Z4, Z20
-	VMOVUPS Z20, K1, (BX)
-	VADDPS Z12, Z8, Z21
-	VMOVUPS Z21, K1, (BX)(R9*1)
-	VSUBPS Z8, Z12, Z22
-	VMOVUPS Z22, K1, (BX)(R9*2)
-	VSUBPS Z16, Z8, Z23
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS Z23, K1, (DX)(R9*1)
+	WG_COLUMN(Z4, Z8, Z12, Z16)
 	ADDQ R8, BX
-	VSUBPS Z13, Z5, Z20
-	VMOVUPS Z20, K1, (BX)
-	VADDPS Z13, Z9, Z21
-	VMOVUPS Z21, K1, (BX)(R9*1)
-	VSUBPS Z9, Z13, Z22
-	VMOVUPS Z22, K1, (BX)(R9*2)
-	VSUBPS Z17, Z9, Z23
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS Z23, K1, (DX)(R9*1)
+	WG_COLUMN(Z5, Z9, Z13, Z17)
 	ADDQ R8, BX
-	VSUBPS Z14, Z6, Z20
-	VMOVUPS Z20, K1, (BX)
-	VADDPS Z14, Z10, Z21
-	VMOVUPS Z21, K1, (BX)(R9*1)
-	VSUBPS Z10, Z14, Z22
-	VMOVUPS Z22, K1, (BX)(R9*2)
-	VSUBPS Z18, Z10, Z23
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS Z23, K1, (DX)(R9*1)
+	WG_COLUMN(Z6, Z10, Z14, Z18)
 	ADDQ R8, BX
-	VSUBPS Z15, Z7, Z20
-	VMOVUPS Z20, K1, (BX)
-	VADDPS Z15, Z11, Z21
-	VMOVUPS Z21, K1, (BX)(R9*1)
-	VSUBPS Z11, Z15, Z22
-	VMOVUPS Z22, K1, (BX)(R9*2)
-	VSUBPS Z19, Z11, Z23
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS Z23, K1, (DX)(R9*1)
+	WG_COLUMN(Z7, Z11, Z15, Z19)
 	ADDQ $64, DI
 	ADDQ $128, R10
 	ADDQ $128, R11
@@ -967,11 +917,48 @@ widone:
 	VZEROUPPER
 	RET
 
+// WG_SUMS: column j's four positions (j, 4+j, 8+j, 12+j from BX, R9
+// apart, masked by K1) combined into s0 = m0+m1+m2 and s1 = m1-m2-m3.
+#define WG_SUMS(s0, s1) \
+	VMOVUPS.Z (BX), K1, Z0; \
+	VMOVUPS.Z (BX)(R9*1), K1, Z1; \
+	VMOVUPS.Z (BX)(R9*2), K1, Z2; \
+	LEAQ (BX)(R9*2), DX; \
+	VMOVUPS.Z (DX)(R9*1), K1, Z3; \
+	VADDPS Z1, Z0, s0; \
+	VADDPS Z2, s0, s0; \
+	VSUBPS Z2, Z1, s1; \
+	VSUBPS Z3, s1, s1
+
+// WG_STORE: an output row's two halves (y0 the even columns, y1 the odd)
+// interleaved into 32 columns at ptr, plus what ptr holds with flag bit
+// 1 (R13), clamped to [Z29, Z25], stored through K2 and K3.
+#define WG_STORE(y0, y1, ptr, lbl) \
+	VMOVAPS Z26, Z16; \
+	VPERMI2PS y1, y0, Z16; \
+	VMOVAPS Z27, Z17; \
+	VPERMI2PS y1, y0, Z17; \
+	TESTQ $1, R13; \
+	JZ lbl; \
+	VMOVUPS.Z (ptr), K2, Z18; \
+	VADDPS Z18, Z16, Z16; \
+	VMOVUPS.Z 64(ptr), K3, Z19; \
+	VADDPS Z19, Z17, Z17; \
+lbl: \
+	VMAXPS Z16, Z29, Z16; \
+	VMINPS Z16, Z25, Z16; \
+	VMAXPS Z17, Z29, Z17; \
+	VMINPS Z17, Z25, Z17; \
+	VMOVUPS Z16, K2, (ptr); \
+	VMOVUPS Z17, K3, 64(ptr)
+
 // func winogradOutputAVX512(dst *float32, dstStride, rows, cols int, m *float32, stride, tiles int, bias float32, flags int, lo, hi float32)
 // WinogradOutputRow 16 blocks a step: the 16 positions' vectors (masked
 // loads past the last block) combine into the blocks' four outputs, and
-// each output row's pairs interleave (VPERMI2PS) into 32 columns, stored
-// through masks of the columns left. Flag bit 1 adds what dst holds.
+// each output row's pairs interleave into 32 columns, stored through
+// masks of the columns left. Flag bit 1 adds what dst holds. The max and
+// min take the value second, so that a NaN passes the clamp, as Go's
+// min and max let it.
 TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-80
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), R10
@@ -992,86 +979,21 @@ TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-80
 woloop:
 	TESTQ R14, R14
 	JLE wodone
-	MOVQ R14, CX
-	CMPQ CX, $0
-	JGE wom1a
-	XORQ CX, CX
-wom1a:
-	CMPQ CX, $16
-	JLE wom1b
-	MOVQ $16, CX
-wom1b:
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-	MOVQ R12, CX
-	CMPQ CX, $0
-	JGE wom2a
-	XORQ CX, CX
-wom2a:
-	CMPQ CX, $16
-	JLE wom2b
-	MOVQ $16, CX
-wom2b:
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K2
-	MOVQ R12, CX
-	SUBQ $16, CX
-	CMPQ CX, $0
-	JGE wom3a
-	XORQ CX, CX
-wom3a:
-	CMPQ CX, $16
-	JLE wom3b
-	MOVQ $16, CX
-wom3b:
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K3
+	WG_MASK(R14, K1)
+	WG_MASK(R12, K2)
+	MOVQ R12, BX
+	SUBQ $16, BX
+	WG_MASK(BX, K3)
 	MOVQ SI, BX
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (BX)(R9*1), K1, Z1
-	VMOVUPS.Z (BX)(R9*2), K1, Z2
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS.Z (DX)(R9*1), K1, Z3
-	VADDPS Z1, Z0, Z4
-	VADDPS Z2, Z4, Z4
-	VSUBPS Z2, Z1, Z8
-	VSUBPS Z3, Z8, Z8
+	WG_SUMS(Z4, Z8)
 	ADDQ R8, BX
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (BX)(R9*1), K1, Z1
-	VMOVUPS.Z (BX)(R9*2), K1, Z2
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS.Z (DX)(R9*1), K1, Z3
-	VADDPS Z1, Z0, Z5
-	VADDPS Z2, Z5, Z5
-	VSUBPS Z2, Z1, Z9
-	VSUBPS Z3, Z9, Z9
+	WG_SUMS(Z5, Z9)
 	ADDQ R8, BX
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (BX)(R9*1), K1, Z1
-	VMOVUPS.Z (BX)(R9*2), K1, Z2
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS.Z (DX)(R9*1), K1, Z3
-	VADDPS Z1, Z0, Z6
-	VADDPS Z2, Z6, Z6
-	VSUBPS Z2, Z1, Z10
-	VSUBPS Z3, Z10, Z10
+	WG_SUMS(Z6, Z10)
 	ADDQ R8, BX
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (BX)(R9*1), K1, Z1
-	VMOVUPS.Z (BX)(R9*2), K1, Z2
-	LEAQ (BX)(R9*2), DX
-	VMOVUPS.Z (DX)(R9*1), K1, Z3
-	VADDPS Z1, Z0, Z7
-	VADDPS Z2, Z7, Z7
-	VSUBPS Z2, Z1, Z11
-	VSUBPS Z3, Z11, Z11
+	WG_SUMS(Z7, Z11)
+	// y00 = s00+s01+s02, y01 = s01-s02-s03, and the same of the s1s,
+	// plus bias.
 	VADDPS Z5, Z4, Z12
 	VADDPS Z6, Z12, Z12
 	VADDPS Z28, Z12, Z12
@@ -1084,43 +1006,11 @@ wom3b:
 	VSUBPS Z10, Z9, Z15
 	VSUBPS Z11, Z15, Z15
 	VADDPS Z28, Z15, Z15
-	VMOVAPS Z26, Z16
-	VPERMI2PS Z13, Z12, Z16
-	VMOVAPS Z27, Z17
-	VPERMI2PS Z13, Z12, Z17
-	TESTQ $1, R13
-	JZ wor0
-	VMOVUPS.Z (DI), K2, Z18
-	VADDPS Z18, Z16, Z16
-	VMOVUPS.Z 64(DI), K3, Z19
-	VADDPS Z19, Z17, Z17
-wor0:
-	VMAXPS Z16, Z29, Z16
-	VMINPS Z16, Z25, Z16
-	VMAXPS Z17, Z29, Z17
-	VMINPS Z17, Z25, Z17
-	VMOVUPS Z16, K2, (DI)
-	VMOVUPS Z17, K3, 64(DI)
+	WG_STORE(Z12, Z13, DI, wor0)
 	CMPQ R11, $2
 	JNE wonext
 	LEAQ (DI)(R10*1), DX
-	VMOVAPS Z26, Z16
-	VPERMI2PS Z15, Z14, Z16
-	VMOVAPS Z27, Z17
-	VPERMI2PS Z15, Z14, Z17
-	TESTQ $1, R13
-	JZ wor1
-	VMOVUPS.Z (DX), K2, Z18
-	VADDPS Z18, Z16, Z16
-	VMOVUPS.Z 64(DX), K3, Z19
-	VADDPS Z19, Z17, Z17
-wor1:
-	VMAXPS Z16, Z29, Z16
-	VMINPS Z16, Z25, Z16
-	VMAXPS Z17, Z29, Z17
-	VMINPS Z17, Z25, Z17
-	VMOVUPS Z16, K2, (DX)
-	VMOVUPS Z17, K3, 64(DX)
+	WG_STORE(Z14, Z15, DX, wor1)
 wonext:
 	ADDQ $64, SI
 	ADDQ $128, DI
