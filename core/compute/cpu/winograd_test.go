@@ -15,9 +15,6 @@ import (
 // Winograd rounds differently from the direct sum, so they agree within
 // rounding.
 func TestWinogradMatchesIm2col(t *testing.T) {
-	if !vec.WinogradVector() {
-		t.Skip("the Winograd path runs only with vector transforms (AVX-512)")
-	}
 	r := rand.New(rand.NewPCG(11, 12))
 	relu := compute.Activation{Clamp: true, Min: 0, Max: float32(6)}
 	for _, tc := range []struct {
@@ -26,11 +23,15 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 	}{
 		{1, 64, 64, 56, 56, 1, 1, 1, 1}, {1, 128, 128, 28, 28, 1, 1, 1, 1}, {1, 256, 256, 14, 14, 1, 1, 1, 1},
 		{2, 32, 40, 15, 13, 1, 1, 1, 1}, {1, 48, 20, 9, 11, 0, 0, 0, 0}, {1, 33, 7, 10, 17, 2, 0, 1, 2}, {1, 32, 70, 1, 1, 1, 1, 1, 1},
+		{1, 128, 24, 7, 9, 1, 1, 1, 1},
 	} {
 		s := compute.ConvSpec{InC: tc.c, OutC: tc.out, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
 			PadT: tc.padT, PadL: tc.padL, PadB: tc.padB, PadR: tc.padR, Group: 1}
 		if !winogradable(s) {
-			t.Fatalf("%+v is not winogradable", tc)
+			if vec.WinogradVector() || tc.c >= minWinogradChannelsGo {
+				t.Fatalf("%+v is not winogradable", tc)
+			}
+			continue // too few channels for the Go transforms
 		}
 		oh, ow := s.OutSize(tc.h, tc.w)
 		x := randSlice(r, tc.n*tc.c*tc.h*tc.w)
