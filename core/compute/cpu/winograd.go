@@ -20,9 +20,10 @@ import (
 // transform's passes over memory pay for the products they save: each of
 // the 16 products has the input channels as its depth. Where the
 // transforms have no vector code they run as Go loops, which pay only
-// from minWinogradChannelsGo on: with AVX2 products on the AMD machine of
-// 2026-12-02, ResNet's 128- and 256-channel layers 1.20x and 1.29x faster
-// than the shifted product, its 64-channel one 0.83x.
+// from minWinogradChannelsGo on: with AVX2 products and Go transforms on
+// the AMD machine of 2026-12-02, ResNet's 128- and 256-channel layers
+// 1.20x and 1.29x faster than the shifted product, its 64-channel one
+// 0.83x.
 const (
 	minWinogradChannels   = 32
 	minWinogradChannelsGo = 128
@@ -30,8 +31,8 @@ const (
 
 // winogradable reports whether a convolution runs as F(2x2, 3x3): one
 // group, a 3x3 filter, unit stride and dilation, and enough channels for
-// the transforms at hand (vec.WinogradVector: AVX-512 or the wasm SIMD
-// kernels; Go loops elsewhere).
+// the transforms at hand (vec.WinogradVector: AVX-512, AVX2 or the wasm
+// SIMD kernels; Go loops elsewhere).
 func winogradable(s compute.ConvSpec) bool {
 	least := minWinogradChannelsGo
 	if vec.WinogradVector() {

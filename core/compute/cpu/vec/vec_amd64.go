@@ -190,29 +190,51 @@ func below(dst []int32, x []float32, limit float32) int {
 //go:noescape
 func winogradInputAVX512(dst *float32, stride int, src *float32, rowStride, tiles int)
 
+//go:noescape
+func winogradInputAVX2(dst *float32, stride int, src *float32, rowStride, groups int)
+
+// winogradInputRow: AVX-512 16 blocks a step (masked at the end); AVX2 8
+// a step, the last tiles%8 in Go.
 func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles int) {
-	if !avx512 {
+	switch {
+	case avx512:
+		winogradInputAVX512(&dst[0], stride, &src[0], rowStride, tiles)
+	case avx2 && tiles >= 8:
+		g := tiles / 8
+		winogradInputAVX2(&dst[0], stride, &src[0], rowStride, g)
+		if r := 8 * g; r < tiles {
+			winogradInputRowGo(dst[r:], stride, src[2*r:], rowStride, tiles-r)
+		}
+	default:
 		winogradInputRowGo(dst, stride, src, rowStride, tiles)
-		return
 	}
-	winogradInputAVX512(&dst[0], stride, &src[0], rowStride, tiles)
 }
 
 //go:noescape
 func winogradOutputAVX512(dst *float32, dstStride, rows, cols int, m *float32, stride, tiles int, bias float32, flags int, lo, hi float32)
 
+//go:noescape
+func winogradOutputAVX2(dst *float32, dstStride, rows int, m *float32, stride, groups int, bias float32, flags int, lo, hi float32)
+
 func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {
-	if !avx512 {
-		winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
-		return
-	}
 	flags := 0
 	if accumulate {
 		flags = 1
 	}
-	winogradOutputAVX512(&dst[0], dstStride, rows, cols, &m[0], stride, tiles, bias, flags, lo, hi)
+	g := min(tiles/8, cols/16)
+	switch {
+	case avx512:
+		winogradOutputAVX512(&dst[0], dstStride, rows, cols, &m[0], stride, tiles, bias, flags, lo, hi)
+	case avx2 && g > 0:
+		winogradOutputAVX2(&dst[0], dstStride, rows, &m[0], stride, g, bias, flags, lo, hi)
+		if r := 8 * g; r < tiles {
+			winogradOutputRowGo(dst[2*r:], dstStride, rows, cols-2*r, m[r:], stride, tiles-r, bias, accumulate, lo, hi)
+		}
+	default:
+		winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+	}
 }
 
 // WinogradVector reports whether the Winograd transforms run as vector
-// code on this CPU.
-func WinogradVector() bool { return avx512 }
+// code on this CPU (AVX-512, or AVX2 with FMA).
+func WinogradVector() bool { return avx512 || avx2 }

@@ -1021,6 +1021,188 @@ wodone:
 	VZEROUPPER
 	RET
 
+// WG2_ROW: WG_ROW with AVX2, 8 blocks: the row's columns 0-15 and 2-17
+// from ptr, split into even and odd columns (VSHUFPS, then VPERMPD to
+// undo the lanes' order), give e0, o0 (c0, c1 for now), e1 (Y1) and o1
+// (Y0); then c0-c3 = e0-e1, o0+e1, e1-o0, o0-o1.
+#define WG2_ROW(ptr, c0, c1, c2, c3) \
+	VMOVUPS (ptr), Y0; \
+	VSHUFPS $0x88, 32(ptr), Y0, c0; \
+	VPERMPD $0xD8, c0, c0; \
+	VSHUFPS $0xDD, 32(ptr), Y0, c1; \
+	VPERMPD $0xD8, c1, c1; \
+	VMOVUPS 8(ptr), Y0; \
+	VSHUFPS $0x88, 40(ptr), Y0, Y1; \
+	VPERMPD $0xD8, Y1, Y1; \
+	VSHUFPS $0xDD, 40(ptr), Y0, Y0; \
+	VPERMPD $0xD8, Y0, Y0; \
+	VSUBPS Y0, c1, c3; \
+	VSUBPS c1, Y1, c2; \
+	VADDPS Y1, c1, c1; \
+	VSUBPS Y1, c0, c0
+
+// func winogradInputAVX2(dst *float32, stride int, src *float32, rowStride, groups int)
+// WinogradInputRow for 8*groups blocks, 8 a step. Sixteen registers hold
+// rows 1 and 2's sums and one more row's, so row 0's combinations go out
+// before row 3's sums take their place.
+TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8*4), R9
+	MOVQ src+16(FP), R10
+	MOVQ rowStride+24(FP), AX
+	SHLQ $2, AX
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	MOVQ groups+32(FP), R14
+	TESTQ R14, R14
+	JLE w2idone
+w2iloop:
+	WG2_ROW(R11, Y4, Y5, Y6, Y7)
+	WG2_ROW(R12, Y8, Y9, Y10, Y11)
+	WG2_ROW(R10, Y12, Y13, Y14, Y15)
+	// Positions j: row 0 - row 2; 4+j: row 1 + row 2; 8+j: row 2 - row 1.
+	MOVQ DI, BX
+	VSUBPS Y8, Y12, Y0
+	VMOVUPS Y0, (BX)
+	VSUBPS Y9, Y13, Y0
+	VMOVUPS Y0, (BX)(R8*1)
+	VSUBPS Y10, Y14, Y0
+	VMOVUPS Y0, (BX)(R8*2)
+	LEAQ (BX)(R8*2), DX
+	VSUBPS Y11, Y15, Y0
+	VMOVUPS Y0, (DX)(R8*1)
+	ADDQ R9, BX
+	VADDPS Y8, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VADDPS Y9, Y5, Y0
+	VMOVUPS Y0, (BX)(R8*1)
+	VADDPS Y10, Y6, Y0
+	VMOVUPS Y0, (BX)(R8*2)
+	LEAQ (BX)(R8*2), DX
+	VADDPS Y11, Y7, Y0
+	VMOVUPS Y0, (DX)(R8*1)
+	ADDQ R9, BX
+	VSUBPS Y4, Y8, Y0
+	VMOVUPS Y0, (BX)
+	VSUBPS Y5, Y9, Y0
+	VMOVUPS Y0, (BX)(R8*1)
+	VSUBPS Y6, Y10, Y0
+	VMOVUPS Y0, (BX)(R8*2)
+	LEAQ (BX)(R8*2), DX
+	VSUBPS Y7, Y11, Y0
+	VMOVUPS Y0, (DX)(R8*1)
+	// Positions 12+j: row 1 - row 3.
+	WG2_ROW(R13, Y12, Y13, Y14, Y15)
+	ADDQ R9, BX
+	VSUBPS Y12, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VSUBPS Y13, Y5, Y0
+	VMOVUPS Y0, (BX)(R8*1)
+	VSUBPS Y14, Y6, Y0
+	VMOVUPS Y0, (BX)(R8*2)
+	LEAQ (BX)(R8*2), DX
+	VSUBPS Y15, Y7, Y0
+	VMOVUPS Y0, (DX)(R8*1)
+	ADDQ $32, DI
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, R13
+	DECQ R14
+	JNZ w2iloop
+w2idone:
+	VZEROUPPER
+	RET
+
+// WG2_SUMS: WG_SUMS with AVX2, 8 blocks, no mask.
+#define WG2_SUMS(s0, s1) \
+	VMOVUPS (BX), Y0; \
+	VMOVUPS (BX)(R9*1), Y1; \
+	VMOVUPS (BX)(R9*2), Y2; \
+	LEAQ (BX)(R9*2), DX; \
+	VMOVUPS (DX)(R9*1), Y3; \
+	VADDPS Y1, Y0, s0; \
+	VADDPS Y2, s0, s0; \
+	VSUBPS Y2, Y1, s1; \
+	VSUBPS Y3, s1, s1
+
+// WG2_STORE: an output row's halves (y0 even columns, y1 odd) interleaved
+// into 16 columns at ptr (VUNPCKLPS/HPS, then VPERM2F128 to put the
+// lanes in order), plus what ptr holds with flag bit 1 (R13), clamped
+// to [lo, hi] (memory operands).
+#define WG2_STORE(y0, y1, ptr, lbl, lo, hi) \
+	VUNPCKLPS y1, y0, Y0; \
+	VUNPCKHPS y1, y0, Y1; \
+	VPERM2F128 $0x20, Y1, Y0, Y2; \
+	VPERM2F128 $0x31, Y1, Y0, Y3; \
+	TESTQ $1, R13; \
+	JZ lbl; \
+	VADDPS (ptr), Y2, Y2; \
+	VADDPS 32(ptr), Y3, Y3; \
+lbl: \
+	VBROADCASTSS lo, Y0; \
+	VBROADCASTSS hi, Y1; \
+	VMAXPS Y2, Y0, Y2; \
+	VMINPS Y2, Y1, Y2; \
+	VMAXPS Y3, Y0, Y3; \
+	VMINPS Y3, Y1, Y3; \
+	VMOVUPS Y2, (ptr); \
+	VMOVUPS Y3, 32(ptr)
+
+// func winogradOutputAVX2(dst *float32, dstStride, rows int, m *float32, stride, groups int, bias float32, flags int, lo, hi float32)
+// WinogradOutputRow for 8*groups blocks (16*groups columns), 8 a step.
+TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R10
+	SHLQ $2, R10
+	MOVQ rows+16(FP), R11
+	MOVQ m+24(FP), SI
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8*4), R9
+	MOVQ groups+40(FP), R14
+	MOVQ flags+56(FP), R13
+	TESTQ R14, R14
+	JLE w2odone
+w2oloop:
+	MOVQ SI, BX
+	WG2_SUMS(Y4, Y8)
+	ADDQ R8, BX
+	WG2_SUMS(Y5, Y9)
+	ADDQ R8, BX
+	WG2_SUMS(Y6, Y10)
+	ADDQ R8, BX
+	WG2_SUMS(Y7, Y11)
+	VBROADCASTSS bias+48(FP), Y0
+	VADDPS Y5, Y4, Y12
+	VADDPS Y6, Y12, Y12
+	VADDPS Y0, Y12, Y12
+	VSUBPS Y6, Y5, Y13
+	VSUBPS Y7, Y13, Y13
+	VADDPS Y0, Y13, Y13
+	VADDPS Y9, Y8, Y14
+	VADDPS Y10, Y14, Y14
+	VADDPS Y0, Y14, Y14
+	VSUBPS Y10, Y9, Y15
+	VSUBPS Y11, Y15, Y15
+	VADDPS Y0, Y15, Y15
+	WG2_STORE(Y12, Y13, DI, w2or0, lo+64(FP), hi+68(FP))
+	CMPQ R11, $2
+	JNE w2onext
+	LEAQ (DI)(R10*1), DX
+	WG2_STORE(Y14, Y15, DX, w2or1, lo+64(FP), hi+68(FP))
+w2onext:
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ R14
+	JNZ w2oloop
+w2odone:
+	VZEROUPPER
+	RET
+
 DATA wgEven<>+0(SB)/4, $0
 DATA wgEven<>+4(SB)/4, $2
 DATA wgEven<>+8(SB)/4, $4

@@ -91,3 +91,17 @@ func TestWithoutAVX512(t *testing.T) {
 	t.Run("Max", TestMax)
 	t.Run("Below", TestBelow)
 }
+
+// TestWinogradAVX2 runs the Winograd transforms' tests with the AVX2
+// loops where the CPU has AVX-512 too (which the dispatch would take).
+func TestWinogradAVX2(t *testing.T) {
+	if !avx2 {
+		t.Skip("this CPU has no AVX2")
+	}
+	saved := avx512
+	defer func() { avx512 = saved }()
+	avx512 = false
+	TestWinogradInputRow(t)
+	TestWinogradOutputRow(t)
+	TestWinogradVectorAgainstGo(t)
+}
