@@ -10,6 +10,7 @@ import (
 
 	"github.com/tessera/tessera/core/compute"
 	"github.com/tessera/tessera/core/compute/cpu/sgemm"
+	"github.com/tessera/tessera/core/internal/hugepage"
 	"github.com/tessera/tessera/core/internal/parallel"
 )
 
@@ -67,7 +68,7 @@ func (b *Backend) alloc(shape []int) *Tensor {
 	}
 	b.mu.Unlock()
 	if data == nil {
-		data = make([]float32, n)
+		data = hugepage.Floats(n)
 	}
 	return &Tensor{shape: append([]int(nil), shape...), Data: data}
 }

@@ -10,6 +10,7 @@ package sgemm
 
 import (
 	"github.com/tessera/tessera/core/compute/cpu/vec"
+	"github.com/tessera/tessera/core/internal/hugepage"
 	"github.com/tessera/tessera/core/internal/parallel"
 	"math"
 	"sync"
@@ -41,7 +42,7 @@ type Packed struct {
 // Pack packs the row-major M x K matrix a (row stride K).
 func Pack(a []float32, m, k int) *Packed {
 	panels := (m + mr - 1) / mr
-	p := &Packed{M: m, K: k, data: make([]float32, panels*mr*k)}
+	p := &Packed{M: m, K: k, data: hugepage.Floats(panels * mr * k)}
 	for ip := 0; ip < panels; ip++ {
 		dst := p.data[ip*mr*k : (ip+1)*mr*k]
 		for r := 0; r < mr; r++ {
@@ -419,7 +420,7 @@ func getBuf(n int) *[]float32 {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float32, n)
+	s := hugepage.Floats(n)
 	return &s
 }
 
