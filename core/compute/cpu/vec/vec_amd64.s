@@ -1041,6 +1041,19 @@ wodone:
 	VADDPS Y1, c1, c1; \
 	VSUBPS Y1, c0, c0
 
+// WG2_FOUR: four positions' vectors, op(b_j, a_j) = a_j - b_j or
+// a_j + b_j for j = 0..3, stored R8 apart from BX.
+#define WG2_FOUR(op, b0, a0, b1, a1, b2, a2, b3, a3) \
+	op b0, a0, Y0; \
+	VMOVUPS Y0, (BX); \
+	op b1, a1, Y0; \
+	VMOVUPS Y0, (BX)(R8*1); \
+	op b2, a2, Y0; \
+	VMOVUPS Y0, (BX)(R8*2); \
+	LEAQ (BX)(R8*2), DX; \
+	op b3, a3, Y0; \
+	VMOVUPS Y0, (DX)(R8*1)
+
 // func winogradInputAVX2(dst *float32, stride int, src *float32, rowStride, groups int)
 // WinogradInputRow for 8*groups blocks, 8 a step. Sixteen registers hold
 // rows 1 and 2's sums and one more row's, so row 0's combinations go out
@@ -1065,47 +1078,15 @@ w2iloop:
 	WG2_ROW(R10, Y12, Y13, Y14, Y15)
 	// Positions j: row 0 - row 2; 4+j: row 1 + row 2; 8+j: row 2 - row 1.
 	MOVQ DI, BX
-	VSUBPS Y8, Y12, Y0
-	VMOVUPS Y0, (BX)
-	VSUBPS Y9, Y13, Y0
-	VMOVUPS Y0, (BX)(R8*1)
-	VSUBPS Y10, Y14, Y0
-	VMOVUPS Y0, (BX)(R8*2)
-	LEAQ (BX)(R8*2), DX
-	VSUBPS Y11, Y15, Y0
-	VMOVUPS Y0, (DX)(R8*1)
+	WG2_FOUR(VSUBPS, Y8, Y12, Y9, Y13, Y10, Y14, Y11, Y15)
 	ADDQ R9, BX
-	VADDPS Y8, Y4, Y0
-	VMOVUPS Y0, (BX)
-	VADDPS Y9, Y5, Y0
-	VMOVUPS Y0, (BX)(R8*1)
-	VADDPS Y10, Y6, Y0
-	VMOVUPS Y0, (BX)(R8*2)
-	LEAQ (BX)(R8*2), DX
-	VADDPS Y11, Y7, Y0
-	VMOVUPS Y0, (DX)(R8*1)
+	WG2_FOUR(VADDPS, Y8, Y4, Y9, Y5, Y10, Y6, Y11, Y7)
 	ADDQ R9, BX
-	VSUBPS Y4, Y8, Y0
-	VMOVUPS Y0, (BX)
-	VSUBPS Y5, Y9, Y0
-	VMOVUPS Y0, (BX)(R8*1)
-	VSUBPS Y6, Y10, Y0
-	VMOVUPS Y0, (BX)(R8*2)
-	LEAQ (BX)(R8*2), DX
-	VSUBPS Y7, Y11, Y0
-	VMOVUPS Y0, (DX)(R8*1)
+	WG2_FOUR(VSUBPS, Y4, Y8, Y5, Y9, Y6, Y10, Y7, Y11)
 	// Positions 12+j: row 1 - row 3.
 	WG2_ROW(R13, Y12, Y13, Y14, Y15)
 	ADDQ R9, BX
-	VSUBPS Y12, Y4, Y0
-	VMOVUPS Y0, (BX)
-	VSUBPS Y13, Y5, Y0
-	VMOVUPS Y0, (BX)(R8*1)
-	VSUBPS Y14, Y6, Y0
-	VMOVUPS Y0, (BX)(R8*2)
-	LEAQ (BX)(R8*2), DX
-	VSUBPS Y15, Y7, Y0
-	VMOVUPS Y0, (DX)(R8*1)
+	WG2_FOUR(VSUBPS, Y12, Y4, Y13, Y5, Y14, Y6, Y15, Y7)
 	ADDQ $32, DI
 	ADDQ $64, R10
 	ADDQ $64, R11
