@@ -202,9 +202,7 @@ func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles
 	case avx2 && tiles >= 8:
 		g := tiles / 8
 		winogradInputAVX2(&dst[0], stride, &src[0], rowStride, g)
-		if r := 8 * g; r < tiles {
-			winogradInputRowGo(dst[r:], stride, src[2*r:], rowStride, tiles-r)
-		}
+		winogradInputRowGoFrom(dst, stride, src, rowStride, tiles, 8*g)
 	default:
 		winogradInputRowGo(dst, stride, src, rowStride, tiles)
 	}
@@ -227,9 +225,7 @@ func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, st
 		winogradOutputAVX512(&dst[0], dstStride, rows, cols, &m[0], stride, tiles, bias, flags, lo, hi)
 	case avx2 && g > 0:
 		winogradOutputAVX2(&dst[0], dstStride, rows, &m[0], stride, g, bias, flags, lo, hi)
-		if r := 8 * g; r < tiles {
-			winogradOutputRowGo(dst[2*r:], dstStride, rows, cols-2*r, m[r:], stride, tiles-r, bias, accumulate, lo, hi)
-		}
+		winogradOutputRowGoFrom(dst, dstStride, rows, cols, m, stride, tiles, 8*g, bias, accumulate, lo, hi)
 	default:
 		winogradOutputRowGo(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
 	}

@@ -109,9 +109,7 @@ func winogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles
 		return
 	}
 	wasmsimd.WinogradInput(&dst[0], stride, &src[0], rowStride, g)
-	if r := 4 * g; r < tiles {
-		winogradInputRowGo(dst[r:], stride, src[2*r:], rowStride, tiles-r)
-	}
+	winogradInputRowGoFrom(dst, stride, src, rowStride, tiles, 4*g)
 }
 
 func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {
@@ -125,9 +123,7 @@ func winogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, st
 		flags = 1
 	}
 	wasmsimd.WinogradOutput(&dst[0], dstStride, rows, &m[0], stride, g, bias, flags, lo, hi)
-	if r := 4 * g; r < tiles {
-		winogradOutputRowGo(dst[2*r:], dstStride, rows, cols-2*r, m[r:], stride, tiles-r, bias, accumulate, lo, hi)
-	}
+	winogradOutputRowGoFrom(dst, dstStride, rows, cols, m, stride, tiles, 4*g, bias, accumulate, lo, hi)
 }
 
 // WinogradVector reports whether the Winograd transforms run as vector

@@ -31,6 +31,14 @@ func WinogradInputRow(dst []float32, stride int, src []float32, rowStride, tiles
 	winogradInputRow(dst, stride, src, rowStride, tiles)
 }
 
+// winogradInputRowGoFrom runs the Go loop on blocks [r, tiles), what a
+// vector loop of whole steps left.
+func winogradInputRowGoFrom(dst []float32, stride int, src []float32, rowStride, tiles, r int) {
+	if r < tiles {
+		winogradInputRowGo(dst[r:], stride, src[2*r:], rowStride, tiles-r)
+	}
+}
+
 func winogradInputRowGo(dst []float32, stride int, src []float32, rowStride, tiles int) {
 	for t := 0; t < tiles; t++ {
 		var c [4][4]float32 // c[r][j]: the columns combined, row r
@@ -63,6 +71,14 @@ func WinogradOutputRow(dst []float32, dstStride, rows, cols int, m []float32, st
 	_ = dst[(rows-1)*dstStride+cols-1]
 	_ = m[15*stride+tiles-1]
 	winogradOutputRow(dst, dstStride, rows, cols, m, stride, tiles, bias, accumulate, lo, hi)
+}
+
+// winogradOutputRowGoFrom runs the Go loop on blocks [r, tiles) (output
+// columns 2r on), what a vector loop of whole steps left.
+func winogradOutputRowGoFrom(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles, r int, bias float32, accumulate bool, lo, hi float32) {
+	if r < tiles {
+		winogradOutputRowGo(dst[2*r:], dstStride, rows, cols-2*r, m[r:], stride, tiles-r, bias, accumulate, lo, hi)
+	}
 }
 
 func winogradOutputRowGo(dst []float32, dstStride, rows, cols int, m []float32, stride, tiles int, bias float32, accumulate bool, lo, hi float32) {

@@ -110,15 +110,15 @@ func TestWinogradOutputRow(t *testing.T) {
 }
 
 // TestWinogradVectorAgainstGo runs both transforms through the dispatch
-// (AVX-512, or wasm SIMD, where there is one) and as the Go loops, over
-// widths around both vector steps (16 and 4 blocks) and an odd output
-// width: the same sums in the same order, so bit for bit.
+// (AVX-512, AVX2 or wasm SIMD, where there is one) and as the Go loops,
+// over widths around the vector steps (16, 8 and 4 blocks) and an odd
+// output width: the same sums in the same order, so bit for bit.
 func TestWinogradVectorAgainstGo(t *testing.T) {
 	if !WinogradVector() {
 		t.Skip("no vector Winograd transforms here")
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, tiles := range []int{1, 3, 4, 5, 16, 17, 28, 49} {
+	for _, tiles := range []int{1, 3, 4, 5, 8, 9, 16, 17, 28, 49} {
 		rowStride := 2*tiles + 3
 		src := randValues(r, 3*rowStride+2*tiles+2+WinogradInputSlack(tiles))
 		m := randValues(r, 16*tiles)
