@@ -27,13 +27,14 @@ const pageBytes = 2 << 20
 // Floats returns make([]float32, n), advised for huge pages when large.
 func Floats(n int) []float32 {
 	s := make([]float32, n)
-	Advise(s)
+	adviseAround(s)
 	return s
 }
 
-// Advise advises the 2 MiB-aligned range around s for huge pages, before
-// its pages are first touched (so that they fault in as huge pages).
-func Advise(s []float32) {
+// adviseAround advises the 2 MiB-aligned range around s for huge pages,
+// before its pages are first touched (so that they fault in as huge
+// pages).
+func adviseAround(s []float32) {
 	if len(s)*4 < minBytes {
 		return
 	}

@@ -47,7 +47,8 @@ func anonHugeKB(addr uintptr) (int, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		var lo, hi uintptr
-		if n, _ := fmt.Sscanf(line, "%x-%x", &lo, &hi); n == 2 && strings.Contains(line, " ") && !strings.HasSuffix(strings.Fields(line)[0], ":") {
+		// A mapping's header starts "lo-hi"; its fields ("Rss:", ...) do not.
+		if n, _ := fmt.Sscanf(line, "%x-%x", &lo, &hi); n == 2 {
 			in = lo <= addr && addr < hi
 			continue
 		}
