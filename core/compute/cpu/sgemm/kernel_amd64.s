@@ -438,6 +438,12 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
 	// access to them below is masked off.
 	TESTL $0xFFFF0000, mask+96(FP)
 	JNZ loop12
+	// At most 8 columns: the first panel's first half alone, in ymm
+	// registers (VEX and EVEX ymm writes zero the upper lanes, which the
+	// masked accesses below leave alone): half the half loop's work where
+	// 512-bit operations take two 256-bit passes (Zen 4).
+	TESTL $0x0000FF00, mask+96(FP)
+	JZ loop12q
 loop12h:
 	VMOVUPS (DI), Z0
 	PREFETCHT0 (DI)(R13*1)
@@ -470,6 +476,39 @@ loop12h:
 	ADDQ R12, DI
 	DECQ CX
 	JNZ loop12h
+	JMP sums12
+loop12q:
+	VMOVUPS (DI), Y0
+	PREFETCHT0 (DI)(R13*1)
+	VBROADCASTSS 0(SI), Y28
+	VFMADD231PS Y0, Y28, Y4
+	VBROADCASTSS 4(SI), Y29
+	VFMADD231PS Y0, Y29, Y6
+	VBROADCASTSS 8(SI), Y30
+	VFMADD231PS Y0, Y30, Y8
+	VBROADCASTSS 12(SI), Y31
+	VFMADD231PS Y0, Y31, Y10
+	VBROADCASTSS 16(SI), Y28
+	VFMADD231PS Y0, Y28, Y12
+	VBROADCASTSS 20(SI), Y29
+	VFMADD231PS Y0, Y29, Y14
+	VBROADCASTSS 0(R11), Y30
+	VFMADD231PS Y0, Y30, Y16
+	VBROADCASTSS 4(R11), Y31
+	VFMADD231PS Y0, Y31, Y18
+	VBROADCASTSS 8(R11), Y28
+	VFMADD231PS Y0, Y28, Y20
+	VBROADCASTSS 12(R11), Y29
+	VFMADD231PS Y0, Y29, Y22
+	VBROADCASTSS 16(R11), Y30
+	VFMADD231PS Y0, Y30, Y24
+	VBROADCASTSS 20(R11), Y31
+	VFMADD231PS Y0, Y31, Y26
+	ADDQ $24, SI
+	ADDQ $24, R11
+	ADDQ R12, DI
+	DECQ CX
+	JNZ loop12q
 	JMP sums12
 loop12:
 	VMOVUPS (DI), Z0
