@@ -49,34 +49,44 @@ func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []fl
 }
 
 //go:noescape
-func kernel12x32AVX512(k int, a0, a1, b0, b1, c *float32, ldb0, ldb1, ldc int, flags int, bias *float32, lo, hi float32, mask uint32)
+func kernel12x32AVX512(k int, a0, a1, b0, b1, c *float32, ldb0, ldb1, ldc int, flags int, bias *float32, lo, hi float32, mask uint32, strips, astride int)
 
-// kernelWide12 computes the first cols columns (<= 32) of a 12 x 32 tile
-// of C in place, rows 0-5 from the A panel a0 and 6-11 from a1; fin, when
-// set, holds 12 rows' bias. The same sums as two kernelWide calls, in the
-// same order, with twice the sums in flight.
-func kernelWide12(k int, a0, a1, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
+// kernelWide12 computes the first cols columns (<= 32) of strips 12 x 32
+// tiles of C in place, one under the other: rows 0-5 of strip s from the
+// A panel at a0[s*astride:] and 6-11 from a1[s*astride:]; fin, when set,
+// holds 12*strips rows' bias. The same sums as two kernelWide calls a
+// strip, in the same order, with twice the sums in flight; the strips in
+// one call, as a call costs Go code around it that a short depth pass
+// (64) feels.
+func kernelWide12(k int, a0, a1 []float32, strips, astride int, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
 	if k == 0 {
-		f0, f1 := fin, fin
-		if fin != nil {
-			f0 = &finish{bias: fin.bias[:mr], lo: fin.lo, hi: fin.hi}
-			f1 = &finish{bias: fin.bias[mr : 2*mr], lo: fin.lo, hi: fin.hi}
+		for st := 0; st < strips; st++ {
+			f0, f1 := fin, fin
+			if fin != nil {
+				f0 = &finish{bias: fin.bias[st*2*mr : st*2*mr+mr], lo: fin.lo, hi: fin.hi}
+				f1 = &finish{bias: fin.bias[st*2*mr+mr : (st+1)*2*mr], lo: fin.lo, hi: fin.hi}
+			}
+			cs := c[st*2*mr*ldc:]
+			kernelWide(k, a0, b0, ldb0, b1, ldb1, cs, ldc, accumulate, f0, mr, cols)
+			kernelWide(k, a1, b0, ldb0, b1, ldb1, cs[mr*ldc:], ldc, accumulate, f1, mr, cols)
 		}
-		kernelWide(k, a0, b0, ldb0, b1, ldb1, c, ldc, accumulate, f0, mr, cols)
-		kernelWide(k, a1, b0, ldb0, b1, ldb1, c[mr*ldc:], ldc, accumulate, f1, mr, cols)
 		return
 	}
-	_ = a0[k*mr-1]
-	_ = a1[k*mr-1]
+	if strips < 1 {
+		panic("sgemm: no strips")
+	}
+	last := (strips - 1) * astride
+	_ = a0[last+k*mr-1]
+	_ = a1[last+k*mr-1]
 	_ = b0[(k-1)*ldb0+nr-1]
 	_ = b1[(k-1)*ldb1+nr-1]
-	_ = c[(2*mr-1)*ldc+cols-1]
+	_ = c[(strips*2*mr-1)*ldc+cols-1]
 	flags, bias, lo, hi := fin.kernelArgs(accumulate)
 	if fin != nil {
-		_ = fin.bias[2*mr-1] // the kernel reads twelve rows' bias
+		_ = fin.bias[strips*2*mr-1] // the kernel reads twelve rows' bias a strip
 	}
 	mask := uint32(1)<<cols - 1
-	kernel12x32AVX512(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldb0, ldb1, ldc, flags, bias, lo, hi, mask)
+	kernel12x32AVX512(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldb0, ldb1, ldc, flags, bias, lo, hi, mask, strips, astride)
 }
 
 // kernel6x16AVX2 computes C[0:6, 0:16] (+)= A panel x B panel over k steps,

@@ -331,7 +331,7 @@ done512:
 // and Z(5+2r) (16-31): 24 sums in flight, which hide the FMA latency
 // that the six-row kernel's 12 do not, and each B load feeds twice the
 // multiply-adds. bias has 12 values when flags has bit 2.
-TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
+TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a0+8(FP), SI
 	MOVQ a1+16(FP), R11
@@ -357,6 +357,7 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-100
 	SHLQ $4, R13
 	MOVQ R14, R15
 	SHLQ $4, R15
+strip12:
 	// C's tile is fetched now, so that its lines (rows a
 	// plane apart, often out of the caches: a residual, or an output
 	// buffer last used layers ago) arrive during the products.
@@ -722,6 +723,29 @@ plain12:
 	ADDQ R8, DX
 	VMOVUPS Z26, K1, (DX)
 	VMOVUPS Z27, K2, 64(DX)
+	// The next strip of twelve rows, if any: its A panels astride floats
+	// on, C twelve rows down, twelve more biases; B from its start again.
+	DECQ strips+104(FP)
+	JZ done12
+	MOVQ astride+112(FP), AX
+	SHLQ $2, AX
+	MOVQ a0+8(FP), SI
+	ADDQ AX, SI
+	MOVQ SI, a0+8(FP)
+	MOVQ a1+16(FP), R11
+	ADDQ AX, R11
+	MOVQ R11, a1+16(FP)
+	MOVQ c+40(FP), DX
+	LEAQ (R8)(R8*2), AX
+	SHLQ $2, AX
+	ADDQ AX, DX
+	MOVQ DX, c+40(FP)
+	ADDQ $48, R10
+	MOVQ b0+24(FP), DI
+	MOVQ b1+32(FP), BX
+	MOVQ k+0(FP), CX
+	JMP strip12
+done12:
 	VZEROUPPER
 	RET
 

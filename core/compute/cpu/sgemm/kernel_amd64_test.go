@@ -110,7 +110,7 @@ func BenchmarkMicroKernels(b *testing.B) {
 	})
 	b.Run("12x32", func(b *testing.B) {
 		for b.Loop() {
-			kernelWide12(k, a, a[mr*k:], b0, nr, b1, nr, c, 2*nr, false, nil, 2*nr)
+			kernelWide12(k, a, a[mr*k:], 1, 0, b0, nr, b1, nr, c, 2*nr, false, nil, 2*nr)
 		}
 		report(b)
 	})

@@ -20,6 +20,6 @@ func kernelRows(k, rows int, a, b []float32, ldb int, c []float32, ldc int, accu
 	return false
 }
 
-func kernelWide12(k int, a0, a1, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
+func kernelWide12(k int, a0, a1 []float32, strips, astride int, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
 	panic("sgemm: no wide kernel on this platform")
 }

@@ -44,6 +44,6 @@ func kernelWide(k int, a, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []fl
 	panic("sgemm: no wide kernel under wasm")
 }
 
-func kernelWide12(k int, a0, a1, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
+func kernelWide12(k int, a0, a1 []float32, strips, astride int, b0 []float32, ldb0 int, b1 []float32, ldb1 int, c []float32, ldc int, accumulate bool, fin *finish, cols int) {
 	panic("sgemm: no wide kernel on this platform")
 }

@@ -271,7 +271,7 @@ func (fin *finish) kernelArgs(accumulate bool) (flags int, bias *float32, lo, hi
 func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep Epilogue) {
 	k := a.K
 	var tmp [mr * nr]float32
-	var bias [2 * mr]float32
+	var bias [mc]float32 // a call's biases, when ep.Bias lacks rows
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
 	if ep.Clamp {
 		lo, hi = ep.Min, ep.Max
@@ -315,19 +315,26 @@ func (a *Packed) tile(c []float32, ldc int, src *bSource, i0, i1, j0, j1 int, ep
 				// has the second one's padding rows).
 				twelve := twelveRows && wide && (i1-i >= 2*mr || src.wholeRows && i1-i > mr)
 				step = mr
+				strips := 1 // of twelve rows, in one kernel call
 				if twelve {
-					mw, step = min(2*mr, i1-i), 2*mr
+					strips = max(1, min((i1-i)/(2*mr), len(bias)/(2*mr)))
+					mw, step = min(2*mr*strips, i1-i), 2*mr*strips
 				}
 				var fin *finish
 				if lastPass && (ep.Bias != nil || ep.Clamp) {
-					clear(bias[:])
-					if ep.Bias != nil {
-						copy(bias[:mw], ep.Bias[i:i+mw])
+					need := 2 * mr * strips // the biases the kernel reads
+					if ep.Bias != nil && i+need <= len(ep.Bias) {
+						fin = &finish{bias: ep.Bias[i : i+need], lo: lo, hi: hi}
+					} else {
+						clear(bias[:need])
+						if ep.Bias != nil {
+							copy(bias[:mw], ep.Bias[i:i+mw])
+						}
+						fin = &finish{bias: bias[:need], lo: lo, hi: hi}
 					}
-					fin = &finish{bias: bias[:], lo: lo, hi: hi}
 				}
 				if twelve {
-					kernelWide12(kl, apanel, apanel[mr*k:], bpanel, ldb, bnext, ldnext, c[i*ldc+j:], ldc, acc, fin, cols)
+					kernelWide12(kl, apanel, apanel[mr*k:], strips, 2*mr*k, bpanel, ldb, bnext, ldnext, c[i*ldc+j:], ldc, acc, fin, cols)
 					continue
 				}
 				if src.wholeRows {
