@@ -186,6 +186,13 @@ TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-100
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
+	// Four rows or fewer (a product's last rows past whole strips of
+	// twelve: 64, 256 and 1024 leave four, 128 and 512 two after a six):
+	// the missing rows' multiply-adds skipped.
+	CMPQ R13, $2
+	JLE loop512r2
+	CMPQ R13, $4
+	JLE loop512r4
 loop512:
 	VMOVUPS (DI), Z0
 	VMOVUPS (BX), Z1
@@ -214,6 +221,48 @@ loop512:
 	ADDQ R14, BX
 	DECQ CX
 	JNZ loop512
+	JMP sums512
+loop512r4:
+	VMOVUPS (DI), Z0
+	VMOVUPS (BX), Z1
+	PREFETCHT0 (DI)(R11*1)
+	PREFETCHT0 (BX)(R15*1)
+	VBROADCASTSS 0(SI), Z2
+	VFMADD231PS Z0, Z2, Z4
+	VFMADD231PS Z1, Z2, Z5
+	VBROADCASTSS 4(SI), Z3
+	VFMADD231PS Z0, Z3, Z6
+	VFMADD231PS Z1, Z3, Z7
+	VBROADCASTSS 8(SI), Z2
+	VFMADD231PS Z0, Z2, Z8
+	VFMADD231PS Z1, Z2, Z9
+	VBROADCASTSS 12(SI), Z3
+	VFMADD231PS Z0, Z3, Z10
+	VFMADD231PS Z1, Z3, Z11
+	ADDQ $24, SI
+	ADDQ R12, DI
+	ADDQ R14, BX
+	DECQ CX
+	JNZ loop512r4
+	JMP sums512
+loop512r2:
+	VMOVUPS (DI), Z0
+	VMOVUPS (BX), Z1
+	PREFETCHT0 (DI)(R11*1)
+	PREFETCHT0 (BX)(R15*1)
+	VBROADCASTSS 0(SI), Z2
+	VFMADD231PS Z0, Z2, Z4
+	VFMADD231PS Z1, Z2, Z5
+	VBROADCASTSS 4(SI), Z3
+	VFMADD231PS Z0, Z3, Z6
+	VFMADD231PS Z1, Z3, Z7
+	ADDQ $24, SI
+	ADDQ R12, DI
+	ADDQ R14, BX
+	DECQ CX
+	JNZ loop512r2
+	JMP sums512
+sums512:
 	TESTQ $1, R9
 	JZ epilogue512
 	// Accumulate: add C's rows that exist (merge-masked, so the lanes

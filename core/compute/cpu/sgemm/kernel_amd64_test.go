@@ -21,8 +21,10 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	// Column counts ending in a 1-8 column call (the quarter-width loop:
 	// 33, 129, 49, 196, 200), a 9-16 one (the half loop: 16, 140) and
-	// whole calls; every other size adds to C.
-	for i, sz := range [][3]int{{6, 16, 32}, {7, 300, 33}, {73, 257, 129}, {144, 513, 200}, {12, 5, 64}, {256, 256, 49}, {30, 64, 196}, {24, 40, 16}, {13, 70, 140}} {
+	// whole calls; rows past whole strips of twelve from 1 to 6 (the
+	// six-row kernel's loops for at most 2, at most 4 and 6 rows); every
+	// other size adds to C.
+	for i, sz := range [][3]int{{6, 16, 32}, {7, 300, 33}, {73, 257, 129}, {144, 513, 200}, {12, 5, 64}, {256, 256, 49}, {30, 64, 196}, {24, 40, 16}, {13, 70, 140}, {14, 33, 40}, {27, 20, 50}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, b, bias, c0 := random(m*k, r), random(k*n, r), random(m, r), random(m*n, r)
 		p := Pack(a, m, k)
