@@ -486,8 +486,12 @@ strip12:
 	// products would all be masked away, so a loop of the first panel's
 	// alone, half the multiply-adds; the odd sums stay zero and every
 	// access to them below is masked off.
-	TESTL $0xFFFF0000, mask+96(FP)
+	TESTL $0xFF000000, mask+96(FP)
 	JNZ loop12
+	// 17-24 columns (a 7x7 Winograd tile grid's last 17): the second
+	// panel's first half in ymm registers, three quarters of the work.
+	TESTL $0x00FF0000, mask+96(FP)
+	JNZ loop12t
 	// At most 8 columns: the first panel's first half alone, in ymm
 	// registers (VEX and EVEX ymm writes zero the upper lanes, which the
 	// masked accesses below leave alone): half the half loop's work where
@@ -559,6 +563,54 @@ loop12q:
 	ADDQ R12, DI
 	DECQ CX
 	JNZ loop12q
+	JMP sums12
+loop12t:
+	VMOVUPS (DI), Z0
+	VMOVUPS (BX), Y1
+	PREFETCHT0 (DI)(R13*1)
+	PREFETCHT0 (BX)(R15*1)
+	VBROADCASTSS 0(SI), Z28
+	VFMADD231PS Z0, Z28, Z4
+	VFMADD231PS Y1, Y28, Y5
+	VBROADCASTSS 4(SI), Z29
+	VFMADD231PS Z0, Z29, Z6
+	VFMADD231PS Y1, Y29, Y7
+	VBROADCASTSS 8(SI), Z30
+	VFMADD231PS Z0, Z30, Z8
+	VFMADD231PS Y1, Y30, Y9
+	VBROADCASTSS 12(SI), Z31
+	VFMADD231PS Z0, Z31, Z10
+	VFMADD231PS Y1, Y31, Y11
+	VBROADCASTSS 16(SI), Z28
+	VFMADD231PS Z0, Z28, Z12
+	VFMADD231PS Y1, Y28, Y13
+	VBROADCASTSS 20(SI), Z29
+	VFMADD231PS Z0, Z29, Z14
+	VFMADD231PS Y1, Y29, Y15
+	VBROADCASTSS 0(R11), Z30
+	VFMADD231PS Z0, Z30, Z16
+	VFMADD231PS Y1, Y30, Y17
+	VBROADCASTSS 4(R11), Z31
+	VFMADD231PS Z0, Z31, Z18
+	VFMADD231PS Y1, Y31, Y19
+	VBROADCASTSS 8(R11), Z28
+	VFMADD231PS Z0, Z28, Z20
+	VFMADD231PS Y1, Y28, Y21
+	VBROADCASTSS 12(R11), Z29
+	VFMADD231PS Z0, Z29, Z22
+	VFMADD231PS Y1, Y29, Y23
+	VBROADCASTSS 16(R11), Z30
+	VFMADD231PS Z0, Z30, Z24
+	VFMADD231PS Y1, Y30, Y25
+	VBROADCASTSS 20(R11), Z31
+	VFMADD231PS Z0, Z31, Z26
+	VFMADD231PS Y1, Y31, Y27
+	ADDQ $24, SI
+	ADDQ $24, R11
+	ADDQ R12, DI
+	ADDQ R14, BX
+	DECQ CX
+	JNZ loop12t
 	JMP sums12
 loop12:
 	VMOVUPS (DI), Z0
