@@ -106,11 +106,25 @@ func (a *Packed) Mul(c []float32, ldc int, b []float32, ldb, n int, ep Epilogue,
 	a.tiles(c, ldc, &src, n, tm, tn, ep, par)
 }
 
-// tiles computes C in tasks of tm x tn, on par.
+// Owner is a Parallel that can also offer each task first to a worker
+// fixed by its index (parallel.Team.ForOwned).
+type Owner interface {
+	Parallel
+	ForOwned(n int, f func(int))
+}
+
+// tiles computes C in tasks of tm x tn, on par, column block by column
+// block: where par is an Owner, the same worker takes the same columns
+// (a layer's output positions) in every product first, so that it reads
+// for the next layer what it wrote for this one.
 func (a *Packed) tiles(c []float32, ldc int, src *bSource, n, tm, tn int, ep Epilogue, par Parallel) {
 	mTiles := (a.M + tm - 1) / tm
 	nTiles := (n + tn - 1) / tn
-	par.For(mTiles*nTiles, func(t int) {
+	run := par.For
+	if o, ok := par.(Owner); ok {
+		run = o.ForOwned
+	}
+	run(mTiles*nTiles, func(t int) {
 		i0 := (t % mTiles) * tm
 		j0 := (t / mTiles) * tn
 		a.tile(c, ldc, src, i0, min(i0+tm, a.M), j0, min(j0+tn, n), ep)
