@@ -1,5 +1,13 @@
 #include "textflag.h"
 
+// WG_INPUT_ARGS: the input transforms' arguments: DI the first matrix's
+// row, R8 the stride between matrices in bytes (R9 four of them), R10-R13
+// the four input rows.
+#define WG_INPUT_ARGS \
+	MOVQ dst+0(FP), DI; MOVQ stride+8(FP), R8; SHLQ $2, R8; LEAQ (R8*4), R9; \
+	MOVQ src+16(FP), R10; MOVQ rowStride+24(FP), AX; SHLQ $2, AX; \
+	LEAQ (R10)(AX*1), R11; LEAQ (R11)(AX*1), R12; LEAQ (R12)(AX*1), R13
+
 // func axpyAVX2(a float32, x, y *float32, n int)
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
 	VBROADCASTSS a+0(FP), Y0
@@ -877,16 +885,7 @@ g16loop:
 // column combinations of 16 blocks (WG_ROW), whose row combinations go
 // out through a mask of the blocks left (WG_COLUMN).
 TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ stride+8(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8*4), R9
-	MOVQ src+16(FP), R10
-	MOVQ rowStride+24(FP), AX
-	SHLQ $2, AX
-	LEAQ (R10)(AX*1), R11
-	LEAQ (R11)(AX*1), R12
-	LEAQ (R12)(AX*1), R13
+	WG_INPUT_ARGS
 	MOVQ tiles+32(FP), R14
 	VMOVDQU32 wgEven<>(SB), Z30
 	VMOVDQU32 wgOdd<>(SB), Z31
@@ -1059,16 +1058,7 @@ wodone:
 // rows 1 and 2's sums and one more row's, so row 0's combinations go out
 // before row 3's sums take their place.
 TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ stride+8(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8*4), R9
-	MOVQ src+16(FP), R10
-	MOVQ rowStride+24(FP), AX
-	SHLQ $2, AX
-	LEAQ (R10)(AX*1), R11
-	LEAQ (R11)(AX*1), R12
-	LEAQ (R12)(AX*1), R13
+	WG_INPUT_ARGS
 	MOVQ groups+32(FP), R14
 	TESTQ R14, R14
 	JLE w2idone
