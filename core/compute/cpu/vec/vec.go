@@ -195,8 +195,10 @@ func sqDistBlocksBelowGo(blocks, q, thr, out []float32, masks []uint16, scale fl
 }
 
 // Below writes to dst, in order, the indices i with x[i] < limit (never a
-// NaN's) and returns how many; dst has room for len(x). A search's pass
-// over one query's bounds, where few pass: a vector compare a step.
+// NaN's) and returns how many; dst has room for len(x), and what lies in
+// it past the indices written may be overwritten (the vector loop stores
+// whole vectors). A search's pass over one query's bounds, where few
+// pass: a vector compare a step.
 func Below(dst []int32, x []float32, limit float32) int {
 	if len(x) == 0 {
 		return 0

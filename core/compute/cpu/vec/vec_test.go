@@ -242,11 +242,22 @@ func TestBelow(t *testing.T) {
 			x[i] = nan
 		}
 		for _, limit := range []float32{-10, -2.26, 0, 1.5, 10} {
-			got, want := make([]int32, n), make([]int32, n)
+			// dst is exactly len(x) long, with guards after it: the
+			// vector loop's whole stores must stay inside it.
+			buf, want := make([]int32, n+16), make([]int32, n)
+			for i := n; i < len(buf); i++ {
+				buf[i] = -7
+			}
+			got := buf[:n:n]
 			g := Below(got, x, limit)
 			w := belowGo(want, x, limit, 0)
 			if g != w || !slices.Equal(got[:g], want[:w]) {
 				t.Fatalf("n=%d limit=%g: %v, want %v", n, limit, got[:g], want[:w])
+			}
+			for i := n; i < len(buf); i++ {
+				if buf[i] != -7 {
+					t.Fatalf("n=%d limit=%g: Below wrote past dst, at %d", n, limit, i)
+				}
 			}
 		}
 	}
