@@ -3,6 +3,7 @@ package vec
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -113,12 +114,7 @@ func BenchmarkBelow(b *testing.B) {
 	saved := avx512
 	defer func() { avx512 = saved }()
 	const n = 16385
-	x := make([]float32, n)
-	state := uint32(1)
-	for i := range x {
-		state = state*1664525 + 1013904223
-		x[i] = float32(state>>8) / (1 << 24)
-	}
+	x := randValues(rand.New(rand.NewPCG(1, 2)), n) // uniform in [-2, 2)
 	dst := make([]int32, n)
 	for _, share := range []float32{0.001, 0.02, 0.12} {
 		for _, wide := range []bool{false, true} {
@@ -128,7 +124,7 @@ func BenchmarkBelow(b *testing.B) {
 			avx512 = wide
 			b.Run(fmt.Sprintf("avx512=%v/under=%g", wide, share), func(b *testing.B) {
 				for b.Loop() {
-					Below(dst, x, share)
+					Below(dst, x, 4*share-2)
 				}
 			})
 		}
